@@ -1,0 +1,183 @@
+"""Postgres side of a room: snapshots, the archived event log, and the rows the log implies
+(clarification logs, the submitted solution, the session's status).
+
+Writes are batched across rooms and idempotent (ON CONFLICT), so any process may archive any
+room, twice if it must, and a room is flushed at a bounded rate rather than per keystroke.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from domain.clarify import ClarificationRule
+from domain.events import ClarificationAnswered, ClarificationAsked, SolutionSubmitted
+from domain.phases import TERMINAL
+from domain.room import RoomState
+from domain.tables import ClarificationRule as RuleRow
+from rooms.frames import Snapshot, decode_frame
+
+if TYPE_CHECKING:
+    import asyncpg
+
+    from rooms.frames import StoredEvent
+
+log = logging.getLogger("interview_rooms.archive")
+
+# Rules change only when an admin edits a question; a minute of staleness is harmless.
+RULES_CACHE_SECS = 60.0
+
+INSERT_EVENT = """
+INSERT INTO session_events (id, session_id, seq, type, audience, actor, payload, created_at)
+VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6::jsonb, to_timestamp($7))
+ON CONFLICT (session_id, seq) DO NOTHING
+"""
+UPSERT_SNAPSHOT = """
+INSERT INTO session_snapshots (id, session_id, seq, state, updated_at)
+VALUES (gen_random_uuid(), $1, $2, $3::jsonb, now())
+ON CONFLICT (session_id) DO UPDATE SET seq = excluded.seq, state = excluded.state,
+    updated_at = now()
+WHERE session_snapshots.seq < excluded.seq
+"""
+UPDATE_SESSION = """
+UPDATE interview_sessions SET status = $2, clarifications_used = $3, last_seq = $4,
+    answer_mode = $5, updated_at = now(),
+    ended_at = CASE WHEN $6 THEN coalesce(ended_at, now()) ELSE ended_at END
+WHERE id = $1 AND last_seq <= $4
+"""
+UPSERT_CLARIFICATION = """
+INSERT INTO clarification_logs (id, session_id, clarification_id, user_question,
+    interviewer_response, answered_by, created_at)
+VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, to_timestamp($6))
+ON CONFLICT (session_id, clarification_id) DO UPDATE
+SET interviewer_response = excluded.interviewer_response, answered_by = excluded.answered_by
+"""
+INSERT_SOLUTION = """
+INSERT INTO solutions (id, session_id, functional_req, non_functional_req, entities,
+    classes_and_relationships, apis, code, extra, language, submit_reason, submitted_at)
+VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, to_timestamp($11))
+ON CONFLICT (session_id) DO NOTHING
+"""
+
+
+def _pool() -> asyncpg.Pool:
+    pool = RuleRow._meta.db.pool
+    assert pool is not None, "the database pool is started in the app's lifespan"
+    return pool
+
+
+async def load_snapshot(session_id: str) -> Snapshot | None:
+    async with _pool().acquire() as conn:
+        row = await conn.fetchrow(
+            "SELECT seq, state FROM session_snapshots WHERE session_id = $1", session_id
+        )
+    if row is None:
+        return None
+    return Snapshot(row["seq"], msgspec.json.decode(row["state"], type=RoomState))
+
+
+class RulesCache:
+    """Clarification rules by question id, read from Postgres and kept for a minute."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, tuple[float, list[ClarificationRule]]] = {}
+
+    async def __call__(self, question_id: str) -> list[ClarificationRule]:
+        hit = self._cache.get(question_id)
+        if hit and time.monotonic() - hit[0] < RULES_CACHE_SECS:
+            return hit[1]
+        rows = (
+            await RuleRow.select(RuleRow.intent, RuleRow.keywords, RuleRow.response)
+            .where(RuleRow.question_id == question_id)
+            .order_by(RuleRow.position)
+        )
+        rules = [
+            ClarificationRule(r["intent"], tuple(r["keywords"] or ()), r["response"]) for r in rows
+        ]
+        self._cache[question_id] = (time.monotonic(), rules)
+        return rules
+
+
+def _event_rows(session_id: str, stored: list[StoredEvent]) -> list[tuple[Any, ...]]:
+    rows = []
+    for item in stored:
+        envelope, event = decode_frame(item.frame)
+        rows.append(
+            (
+                session_id,
+                item.seq,
+                event.__struct_config__.tag,
+                item.audience,
+                envelope.get("actor") or "",
+                item.frame.decode(),
+                envelope.get("ts") or 0.0,
+            )
+        )
+    return rows
+
+
+def _projections(
+    session_id: str, stored: list[StoredEvent], state: RoomState
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    clarifications, solutions = [], []
+    touched = False
+    for item in stored:
+        _, event = decode_frame(item.frame)
+        if isinstance(event, ClarificationAsked | ClarificationAnswered):
+            touched = True
+        elif isinstance(event, SolutionSubmitted):
+            d = event.draft
+            solutions.append(
+                (
+                    session_id,
+                    d.get("functional_req", ""),
+                    d.get("non_functional_req", ""),
+                    d.get("entities", ""),
+                    d.get("classes_and_relationships", ""),
+                    d.get("apis", ""),
+                    d.get("code", ""),
+                    d.get("extra", ""),
+                    d.get("language") or "python",
+                    event.reason,
+                    event.at,
+                )
+            )
+    if touched:
+        clarifications = [
+            (session_id, c.id, c.question, c.answer or "", c.answered_by or "", c.asked_at)
+            for c in state.clarifications
+        ]
+    return clarifications, solutions
+
+
+async def write(batch: list[tuple[str, int, RoomState, list[StoredEvent]]]) -> None:
+    """Archives each room's events up to its seq, with its snapshot and derived rows."""
+    events, snapshots, sessions, clarifications, solutions = [], [], [], [], []
+    for session_id, seq, state, stored in batch:
+        events += _event_rows(session_id, stored)
+        snapshots.append((session_id, seq, msgspec.json.encode(state).decode()))
+        sessions.append(
+            (
+                session_id,
+                state.phase.value,
+                len(state.clarifications),
+                seq,
+                state.answer_mode,
+                state.phase in TERMINAL,
+            )
+        )
+        more_clarifications, more_solutions = _projections(session_id, stored, state)
+        clarifications += more_clarifications
+        solutions += more_solutions
+    async with _pool().acquire() as conn, conn.transaction():
+        if events:
+            await conn.executemany(INSERT_EVENT, events)
+        await conn.executemany(UPSERT_SNAPSHOT, snapshots)
+        await conn.executemany(UPDATE_SESSION, sessions)
+        if clarifications:
+            await conn.executemany(UPSERT_CLARIFICATION, clarifications)
+        if solutions:
+            await conn.executemany(INSERT_SOLUTION, solutions)

@@ -1,0 +1,125 @@
+"""The two background duties every app process shares: firing timers and archiving rooms.
+
+Both work off a Redis schedule (a sorted set) and claim rooms with a lease, so with N processes
+each room is handled by one of them at a time, and a room a dead process had claimed comes back
+when its lease runs out. Timer effects are exactly-once because the domain ignores a timer that
+is no longer due, and the append is compare-and-set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from typing import TYPE_CHECKING
+
+from domain.errors import DomainError
+from domain.phases import TERMINAL
+from domain.timers import due_timers, next_due_at
+from rooms import archive, keys
+from rooms.service import SYSTEM, RoomNotFound
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from domain.room import RoomState
+    from rooms.service import RoomService
+    from rooms.store import RoomStore
+
+log = logging.getLogger("interview_rooms.rooms")
+
+# Timers fire within this of their due time; the warning and deadline are seconds apart.
+TIMER_POLL_SECS = 0.2
+# A claimed room is someone's for this long; a crash delays its timers by at most this.
+TIMER_LEASE_SECS = 5.0
+# An edited room is archived at most this often: coalesced, not per keystroke.
+ARCHIVE_DELAY_SECS = 2.0
+ARCHIVE_POLL_SECS = 0.5
+ARCHIVE_LEASE_SECS = 30.0
+ARCHIVE_BATCH_ROOMS = 200
+# A finished room's Redis keys stay this long for late readers; replay then reads Postgres.
+FINISHED_ROOM_TTL_SECS = 24 * 3600
+
+
+class Archiver:
+    def __init__(
+        self, service: RoomService, store: RoomStore, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.service, self.store, self._clock = service, store, clock
+        self._lock = asyncio.Lock()
+
+    async def flush_state(self, session_id: str, seq: int, state: RoomState) -> None:
+        """Archives one room up to `seq`, whose state the caller holds (used on phase changes)."""
+        await self._write([(session_id, seq, state)])
+
+    async def flush(self, session_ids: list[str]) -> None:
+        rooms = []
+        for session_id in session_ids:
+            try:
+                seq, state = await self.service.state(session_id)
+            except RoomNotFound:
+                await self.store.redis.zrem(keys.DIRTY, session_id)
+                continue
+            rooms.append((session_id, seq, state))
+        await self._write(rooms)
+
+    async def _write(self, rooms: list[tuple[str, int, RoomState]]) -> None:
+        batch = []
+        for session_id, seq, state in rooms:
+            since = await self.store.archived_seq(session_id)
+            stored = await self.store.read(session_id, since, seq) if seq > since else []
+            batch.append((session_id, seq, state, stored))
+        if not batch:
+            return
+        await archive.write(batch)
+        for session_id, seq, state, _ in batch:
+            await self.store.mark_archived(session_id, seq, self._clock())
+            if state.phase in TERMINAL:
+                await self.store.expire_room(session_id, FINISHED_ROOM_TTL_SECS)
+
+    async def run(self) -> None:
+        while True:
+            try:
+                claimed = await self.store.claim(
+                    keys.DIRTY,
+                    self._clock() - ARCHIVE_DELAY_SECS,
+                    ARCHIVE_LEASE_SECS,
+                    ARCHIVE_BATCH_ROOMS,
+                )
+                if claimed:
+                    await self.flush(claimed)
+            except Exception:
+                log.exception("archiving rooms failed; will retry")
+            await asyncio.sleep(ARCHIVE_POLL_SECS * random.uniform(0.8, 1.2))  # noqa: S311
+
+
+class TimerRunner:
+    def __init__(
+        self, service: RoomService, store: RoomStore, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.service, self.store, self._clock = service, store, clock
+
+    async def fire(self, session_id: str) -> None:
+        """Feeds the room every timer command due now, then reschedules it."""
+        seq, state = await self.service.state(session_id)
+        for command in due_timers(state, self._clock()):
+            with contextlib.suppress(DomainError):
+                outcome = await self.service.execute(session_id, command, SYSTEM)
+                seq, state = (outcome.last_seq, outcome.state) if outcome.events else (seq, state)
+        seq, state = await self.service.state(session_id)
+        await self.store.settle(keys.TIMERS, session_id, seq, next_due_at(state))
+
+    async def run(self) -> None:
+        while True:
+            try:
+                claimed = await self.store.claim(keys.TIMERS, self._clock(), TIMER_LEASE_SECS, 100)
+                for session_id in claimed:
+                    try:
+                        await self.fire(session_id)
+                    except RoomNotFound:
+                        await self.store.redis.zrem(keys.TIMERS, session_id)
+            except Exception:
+                log.exception("firing timers failed; will retry")
+            await asyncio.sleep(TIMER_POLL_SECS * random.uniform(0.8, 1.2))  # noqa: S311

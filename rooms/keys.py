@@ -1,0 +1,47 @@
+"""Redis key names. A room's keys share the hash tag `{room:<id>}`, so a room lives on one
+Redis Cluster shard and its Lua scripts touch one slot."""
+
+from __future__ import annotations
+
+# Rooms with events not yet archived to Postgres (score: when they became dirty).
+DIRTY = "rooms:dirty"
+# Rooms with a timer to fire (score: when the next one is due).
+TIMERS = "rooms:timers"
+
+
+def tag(session_id: str) -> str:
+    return f"{{room:{session_id}}}"
+
+
+def seq(session_id: str) -> str:
+    return f"{tag(session_id)}:seq"
+
+
+def log(session_id: str) -> str:
+    return f"{tag(session_id)}:log"
+
+
+def snapshot(session_id: str) -> str:
+    return f"{tag(session_id)}:snap"
+
+
+def archived(session_id: str) -> str:
+    return f"{tag(session_id)}:archived"
+
+
+def presence(session_id: str) -> str:
+    return f"{tag(session_id)}:presence"
+
+
+def command(session_id: str, actor: str, command_id: str) -> str:
+    return f"{tag(session_id)}:cmd:{actor}:{command_id}"
+
+
+def all_room_keys(session_id: str) -> list[str]:
+    return [
+        seq(session_id),
+        log(session_id),
+        snapshot(session_id),
+        archived(session_id),
+        presence(session_id),
+    ]

@@ -1,0 +1,24 @@
+-- Append a command's events to a room's log, atomically and only at the expected position.
+-- KEYS: 1 seq, 2 log stream, 3 command-dedupe key, 4 snapshot, 5 dirty set (rooms to archive)
+-- ARGV: 1 expected seq, 2 dedupe ttl secs ("0" = no client command id), 3 snapshot or "",
+--       4 now (dirty score), 5 session id, 6 event count, then (audience, frame) per event
+-- Returns {"ok", last seq} | {"conflict", current seq} | {"duplicate", "first:last"}
+local has_command = ARGV[2] ~= '0'
+if has_command then
+  local done = redis.call('GET', KEYS[3])
+  if done then return {'duplicate', done} end
+end
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if current ~= tonumber(ARGV[1]) then return {'conflict', tostring(current)} end
+local seq = current
+for i = 0, tonumber(ARGV[6]) - 1 do
+  seq = seq + 1
+  redis.call('XADD', KEYS[2], seq .. '-0', 'a', ARGV[7 + 2 * i], 'f', ARGV[8 + 2 * i])
+end
+redis.call('SET', KEYS[1], seq)
+if has_command then
+  redis.call('SET', KEYS[3], (current + 1) .. ':' .. seq, 'EX', tonumber(ARGV[2]))
+end
+if ARGV[3] ~= '' then redis.call('SET', KEYS[4], ARGV[3]) end
+redis.call('ZADD', KEYS[5], 'NX', ARGV[4], ARGV[5])
+return {'ok', tostring(seq)}

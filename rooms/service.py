@@ -1,0 +1,267 @@
+"""The room service: every command, from REST, WebSocket, timers or the evaluator, goes here.
+
+A command is decided against the room's state at seq N (the pure `domain.room.decide`), then
+its events are appended by a Lua script only if the room is still at N. If another process got
+there first, this process catches up from the log and decides again, so two processes can never
+both pass a check that only one should.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from domain.commands import Actor, Role
+from domain.errors import DomainError
+from domain.events import audience
+from domain.phases import TERMINAL, Phase
+from domain.room import RoomState, decide, evolve_all, fold, start
+from domain.timers import next_due_at
+from rooms import keys
+from rooms.frames import Snapshot, build_frame, decode_frame
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Mapping, Sequence
+
+    from domain.clarify import ClarificationRule
+    from domain.commands import Command
+    from domain.events import Event
+    from rooms.store import RoomStore
+
+log = logging.getLogger("interview_rooms.rooms")
+
+SYSTEM = Actor(user_id="system", role=Role.SYSTEM)
+# Concurrent writers to one room are rare (candidate, a few observers, timers); past this many
+# lost races something is wrong, and the caller gets an error rather than a spin.
+MAX_APPEND_ATTEMPTS = 20
+# Redis keeps a snapshot at most this many events old, so loading a room reads a short tail.
+REDIS_SNAPSHOT_EVERY_EVENTS = 50
+# Rooms whose state this process keeps in memory; the least recently used are dropped.
+CACHED_ROOMS = 20_000
+
+
+class RoomNotFound(DomainError):
+    code = "session_not_found"
+
+
+class RoomBusy(DomainError):
+    code = "room_busy"
+
+
+@dataclass
+class Outcome:
+    """What a command did: the seq range it appended (empty if nothing), and the new state."""
+
+    first_seq: int
+    last_seq: int
+    events: list[Event]
+    state: RoomState
+    duplicate: bool = False
+
+
+@dataclass
+class _Room:
+    seq: int
+    state: RoomState
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class RoomService:
+    def __init__(
+        self,
+        store: RoomStore,
+        rules: Callable[[str], Awaitable[Sequence[ClarificationRule]]],
+        restore_from_archive: Callable[[str], Awaitable[Snapshot | None]],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self._rules = rules
+        self._restore_from_archive = restore_from_archive
+        self._clock = clock
+        self._rooms: OrderedDict[str, _Room] = OrderedDict()
+        self._after_append: list[
+            Callable[[str, RoomState, RoomState, list[Event], int], Awaitable[None]]
+        ] = []
+
+    def on_append(
+        self, hook: Callable[[str, RoomState, RoomState, list[Event], int], Awaitable[None]]
+    ) -> None:
+        """Runs after every successful append: (session, old state, new state, events, seq)."""
+        self._after_append.append(hook)
+
+    async def create(
+        self,
+        session_id: str,
+        question_id: str,
+        mode: str,
+        durations: Mapping[str, int],
+        max_clarifications: int,
+        actor: Actor,
+        answer_mode: str = "rules",
+    ) -> Outcome:
+        now = self._clock()
+        events = start(
+            session_id, question_id, mode, durations, max_clarifications, now, answer_mode
+        )  # type: ignore[arg-type]
+        room = _Room(0, fold(events))
+        outcome = await self._append(session_id, room, events, actor, None, now, None, room.state)
+        if outcome is None:
+            raise RoomBusy("this session already has a room", session_id=session_id)
+        return outcome
+
+    async def state(self, session_id: str) -> tuple[int, RoomState]:
+        """The room's latest state and its seq."""
+        room = await self._room(session_id)
+        async with room.lock:
+            await self._catch_up(session_id, room)
+            return room.seq, room.state
+
+    def cached(self, session_id: str) -> tuple[int, RoomState] | None:
+        room = self._rooms.get(session_id)
+        return (room.seq, room.state) if room else None
+
+    async def execute(
+        self,
+        session_id: str,
+        command: Command,
+        actor: Actor,
+        command_id: str | None = None,
+    ) -> Outcome:
+        """Decide and append; raises DomainError (nothing changes) when the command is refused."""
+        command_key = keys.command(session_id, actor.user_id, command_id) if command_id else None
+        room = await self._room(session_id)
+        async with room.lock:
+            if command_key and (done := await self.store.command_outcome(command_key)):
+                return Outcome(done[0], done[1], [], room.state, duplicate=True)
+            rules = await self._rules(room.state.question_id)
+            for _ in range(MAX_APPEND_ATTEMPTS):
+                now = self._clock()
+                events = decide(room.state, command, actor, now, rules)
+                if not events:
+                    return Outcome(room.seq + 1, room.seq, [], room.state)
+                after = evolve_all(room.state, events)
+                outcome = await self._append(
+                    session_id, room, events, actor, command_key, now, room.state, after
+                )
+                if outcome is not None:
+                    return outcome
+                await self._catch_up(session_id, room)
+        raise RoomBusy("the room is too busy; try again", session_id=session_id)
+
+    async def _append(
+        self,
+        session_id: str,
+        room: _Room,
+        events: list[Event],
+        actor: Actor,
+        command_key: str | None,
+        now: float,
+        before: RoomState | None,
+        after: RoomState,
+    ) -> Outcome | None:
+        """Appends at the room's seq; None when another writer got there first."""
+        first = room.seq + 1
+        frames = [
+            (audience(ev), build_frame(ev, first + i, now, actor.user_id))
+            for i, ev in enumerate(events)
+        ]
+        last = room.seq + len(events)
+        snapshot = (
+            Snapshot(last, after) if self._snapshot_due(room.seq, last, before, after) else None
+        )
+        result = await self.store.append(
+            session_id, room.seq, frames, now=now, command_key=command_key, snapshot=snapshot
+        )
+        if result.status == "conflict":
+            return None
+        if result.status == "duplicate":
+            return Outcome(result.first_seq, result.last_seq, [], room.state, duplicate=True)
+        room.seq, room.state = last, after
+        self._remember(session_id, room)
+        await self._settle_timers(session_id, before, after, last)
+        for hook in self._after_append:
+            await hook(session_id, before or after, after, events, last)
+        return Outcome(first, last, events, after)
+
+    @staticmethod
+    def _snapshot_due(seq: int, last: int, before: RoomState | None, after: RoomState) -> bool:
+        crossed = seq // REDIS_SNAPSHOT_EVERY_EVENTS != last // REDIS_SNAPSHOT_EVERY_EVENTS
+        return before is None or crossed or before.phase != after.phase
+
+    async def _settle_timers(
+        self, session_id: str, before: RoomState | None, after: RoomState, seq: int
+    ) -> None:
+        from rooms.keys import TIMERS
+
+        due_after = next_due_at(after)
+        if before is None or next_due_at(before) != due_after:
+            await self.store.settle(TIMERS, session_id, seq, due_after)
+
+    async def _room(self, session_id: str) -> _Room:
+        room = self._rooms.get(session_id)
+        if room is None:
+            room = await self._load(session_id)
+            room = self._rooms.setdefault(session_id, room)
+        self._rooms.move_to_end(session_id)
+        return room
+
+    def _remember(self, session_id: str, room: _Room) -> None:
+        self._rooms[session_id] = room
+        while len(self._rooms) > CACHED_ROOMS:
+            self._rooms.popitem(last=False)
+
+    async def _load(self, session_id: str) -> _Room:
+        snapshot = await self.store.snapshot(session_id)
+        if snapshot is None:
+            snapshot = await self._rehydrate(session_id)
+        room = _Room(snapshot.seq, snapshot.state)
+        await self._catch_up(session_id, room)
+        return room
+
+    async def _rehydrate(self, session_id: str) -> Snapshot:
+        """Redis lost the room: rebuild its keys from the last Postgres snapshot."""
+        archived = await self._restore_from_archive(session_id)
+        if archived is None:
+            raise RoomNotFound("no such interview session", session_id=session_id)
+        if await self.store.restore(session_id, archived):
+            log.warning("room %s rebuilt from Postgres at seq %d", session_id, archived.seq)
+        return await self.store.snapshot(session_id) or archived
+
+    async def _catch_up(self, session_id: str, room: _Room) -> None:
+        """Applies events other processes appended since this process last looked."""
+        newer = await self.store.read(session_id, room.seq)
+        if not newer:
+            return
+        if newer[0].seq != room.seq + 1:  # trimmed past us: start again from the snapshot
+            snapshot = await self.store.snapshot(session_id) or await self._rehydrate(session_id)
+            room.seq, room.state = snapshot.seq, snapshot.state
+            newer = await self.store.read(session_id, room.seq)
+            if not newer:
+                return
+        events = [decode_frame(stored.frame)[1] for stored in newer]
+        room.state = evolve_all(room.state, events)
+        room.seq = newer[-1].seq
+
+    @staticmethod
+    def finished(state: RoomState) -> bool:
+        return state.phase in TERMINAL
+
+    @staticmethod
+    def is_live(state: RoomState) -> bool:
+        return state.phase in (Phase.CLARIFYING, Phase.DESIGN)
+
+
+def view(state: RoomState, seq: int, role: str, now: float) -> dict[str, Any]:
+    """The state a client gets: its role's copy plus derived fields."""
+    from domain.room import clarifications_left
+
+    return {
+        "seq": seq,
+        "state": state.state_for(role),
+        "clarifications_left": clarifications_left(state),
+        "server_time": round(now, 3),
+    }

@@ -1,0 +1,155 @@
+"""A room's Redis keys: the atomic append, reads of the log, snapshots and schedules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from typing import TYPE_CHECKING, Literal
+
+from rooms import keys
+from rooms.frames import Snapshot, StoredEvent, decode_snapshot, encode_snapshot
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    import redis.asyncio as aioredis
+    from redis.commands.core import AsyncScript
+
+# A client that retries a command within this window gets the first outcome, not a second one.
+COMMAND_DEDUPE_TTL_SECS = 3600
+# How many archived events stay in Redis for resuming clients; older ones are in Postgres.
+RETAINED_EVENTS = 2000
+
+
+def _script(redis: aioredis.Redis, name: str) -> AsyncScript:
+    source = (resources.files("rooms") / "lua" / f"{name}.lua").read_text()
+    return redis.register_script(source)
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    status: Literal["ok", "conflict", "duplicate"]
+    first_seq: int
+    last_seq: int
+
+
+def _parse_range(raw: bytes) -> tuple[int, int]:
+    first, _, last = raw.decode().partition(":")
+    return int(first), int(last)
+
+
+class RoomStore:
+    def __init__(self, redis: aioredis.Redis) -> None:
+        self.redis = redis
+        self._append = _script(redis, "append")
+        self._claim = _script(redis, "claim")
+        self._settle = _script(redis, "settle")
+        self._restore = _script(redis, "restore")
+        self._archived = _script(redis, "archived")
+
+    async def append(
+        self,
+        session_id: str,
+        expected_seq: int,
+        events: Sequence[tuple[str, bytes]],
+        *,
+        now: float,
+        command_key: str | None = None,
+        snapshot: Snapshot | None = None,
+    ) -> AppendResult:
+        """Appends (audience, frame) pairs if the room is still at `expected_seq`."""
+        args: list[str | bytes | int | float] = [
+            expected_seq,
+            COMMAND_DEDUPE_TTL_SECS if command_key else 0,
+            encode_snapshot(snapshot) if snapshot else b"",
+            now,
+            session_id,
+            len(events),
+        ]
+        for audience, frame in events:
+            args += [audience, frame]
+        room_keys = [
+            keys.seq(session_id),
+            keys.log(session_id),
+            command_key or keys.command(session_id, "-", "-"),
+            keys.snapshot(session_id),
+            keys.DIRTY,
+        ]
+        status, value = await self._append(keys=room_keys, args=args)
+        status = status.decode()
+        if status == "duplicate":
+            return AppendResult("duplicate", *_parse_range(value))
+        seq = int(value)
+        if status == "conflict":
+            return AppendResult("conflict", seq, seq)
+        return AppendResult("ok", expected_seq + 1, seq)
+
+    async def command_outcome(self, command_key: str) -> tuple[int, int] | None:
+        raw = await self.redis.get(command_key)
+        return _parse_range(raw) if raw else None
+
+    async def current_seq(self, session_id: str) -> int | None:
+        raw = await self.redis.get(keys.seq(session_id))
+        return int(raw) if raw is not None else None
+
+    async def read(
+        self, session_id: str, after: int, until: int | None = None, count: int | None = None
+    ) -> list[StoredEvent]:
+        """Events with seq in (after, until], oldest first."""
+        end = f"{until}-0" if until is not None else "+"
+        entries = await self.redis.xrange(keys.log(session_id), f"{after + 1}-0", end, count=count)
+        return [
+            StoredEvent(int(entry_id.split(b"-")[0]), fields[b"a"].decode(), fields[b"f"])
+            for entry_id, fields in entries
+        ]
+
+    async def oldest_retained(self, session_id: str) -> int | None:
+        first = await self.redis.xrange(keys.log(session_id), "-", "+", count=1)
+        return int(first[0][0].split(b"-")[0]) if first else None
+
+    async def snapshot(self, session_id: str) -> Snapshot | None:
+        raw = await self.redis.get(keys.snapshot(session_id))
+        return decode_snapshot(raw) if raw else None
+
+    async def restore(self, session_id: str, snapshot: Snapshot) -> bool:
+        restored = await self._restore(
+            keys=[keys.seq(session_id), keys.snapshot(session_id)],
+            args=[snapshot.seq, encode_snapshot(snapshot)],
+        )
+        return bool(restored)
+
+    async def claim(self, schedule: str, now: float, lease_secs: float, limit: int) -> list[str]:
+        members = await self._claim(keys=[schedule], args=[now, lease_secs, limit])
+        return [member.decode() for member in members]
+
+    async def settle(
+        self, schedule: str, session_id: str, seen_seq: int, next_due: float | None
+    ) -> bool:
+        done = await self._settle(
+            keys=[keys.seq(session_id), schedule],
+            args=[seen_seq, "" if next_due is None else next_due, session_id],
+        )
+        return bool(done)
+
+    async def schedule(self, schedule: str, session_id: str, due: float) -> None:
+        await self.redis.zadd(schedule, {session_id: due})
+
+    async def archived_seq(self, session_id: str) -> int:
+        raw = await self.redis.get(keys.archived(session_id))
+        return int(raw) if raw else 0
+
+    async def mark_archived(self, session_id: str, seq: int, now: float) -> None:
+        """Records the archive position; the room stays dirty if it moved on meanwhile."""
+        await self._archived(
+            keys=[keys.seq(session_id), keys.archived(session_id), keys.DIRTY],
+            args=[seq, now, session_id],
+        )
+        oldest_kept = seq - RETAINED_EVENTS
+        if oldest_kept > 0:
+            await self.redis.xtrim(keys.log(session_id), minid=f"{oldest_kept}-0", approximate=True)
+
+    async def expire_room(self, session_id: str, ttl_secs: int) -> None:
+        pipe = self.redis.pipeline(transaction=False)
+        for key in keys.all_room_keys(session_id):
+            pipe.expire(key, ttl_secs)
+        await pipe.execute()

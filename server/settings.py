@@ -1,0 +1,189 @@
+"""Settings from environment variables, validated once at start-up.
+
+Every variable is listed in the README. A bad value stops the process with a message naming the
+variable, instead of failing later in a request.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+DEFAULT_GOOGLE_JWKS_URL = "https://www.googleapis.com/oauth2/v3/certs"
+DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
+# A secret shorter than this is guessable offline from a single captured token.
+MIN_JWT_SECRET_CHARS = 32
+# Short-lived access tokens bound how long a stolen token or a demoted role keeps working
+# (the revocation set covers logout; this covers everything else).
+DEFAULT_ACCESS_TOKEN_TTL_SECS = 15 * 60
+# Thirty days: a returning user stays signed in for a month of inactivity; every use rotates it.
+DEFAULT_REFRESH_TOKEN_TTL_SECS = 30 * 24 * 3600
+# Two tabs, or a retry after a lost response, may present the same refresh token twice within
+# moments; inside this window both succeed instead of revoking the family (RFC 9700 §4.14.2).
+DEFAULT_AUTH_REFRESH_GRACE_SECS = 10.0
+
+
+class SettingsError(ValueError):
+    """A configuration value is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str = "development"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    database_url: str | None = None
+    redis_url: str | None = None
+    data_dir: Path = Path(".data")
+    jwt_secret: str = ""
+    openai_api_key: str | None = None
+    openai_base_url: str | None = None
+    openai_model: str = DEFAULT_OPENAI_MODEL
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "Interview Rooms <no-reply@localhost>"
+    smtp_tls: str = "starttls"
+    google_client_id: str | None = None
+    google_jwks_url: str = DEFAULT_GOOGLE_JWKS_URL
+    access_token_ttl_secs: int = DEFAULT_ACCESS_TOKEN_TTL_SECS
+    refresh_token_ttl_secs: int = DEFAULT_REFRESH_TOKEN_TTL_SECS
+    auth_refresh_grace_secs: float = DEFAULT_AUTH_REFRESH_GRACE_SECS
+    allowed_origins: tuple[str, ...] = field(default_factory=tuple)
+    public_url: str | None = None
+    log_level: str = "INFO"
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url or f"http://{self.host}:{self.port}"
+
+    @property
+    def origins(self) -> tuple[str, ...]:
+        """Origins allowed to open a WebSocket; the server's own address is always allowed."""
+        own = {self.base_url, f"http://localhost:{self.port}", f"http://127.0.0.1:{self.port}"}
+        return tuple(dict.fromkeys([*self.allowed_origins, *sorted(own)]))
+
+
+def _get(environ: dict[str, str], name: str) -> str | None:
+    value = environ.get(name, "").strip()
+    return value or None
+
+
+def _port(environ: dict[str, str], name: str, default: int) -> int:
+    raw = _get(environ, name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise SettingsError(f"{name} must be a TCP port number (1-65535), got {raw!r}")
+    return int(raw)
+
+
+def _url(environ: dict[str, str], name: str, schemes: tuple[str, ...]) -> str | None:
+    raw = _get(environ, name)
+    if raw is None:
+        return None
+    parsed = urlparse(raw)
+    if parsed.scheme not in schemes:
+        raise SettingsError(f"{name} must start with one of {', '.join(schemes)}://, got {raw!r}")
+    return raw
+
+
+def _number(
+    environ: dict[str, str], name: str, default: float, low: float, high: float
+) -> float:
+    raw = _get(environ, name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be a number from {low:g} to {high:g}, got {raw!r}")
+    return value
+
+
+def _choice(environ: dict[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
+    value = (_get(environ, name) or default).lower()
+    if value not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+def _jwt_secret(environ: dict[str, str], env: str, data_dir: Path) -> str:
+    secret = _get(environ, "JWT_SECRET")
+    if secret is None and env == "production":
+        raise SettingsError("JWT_SECRET is required when ENV=production")
+    if secret is None:
+        secret = _dev_secret(data_dir)
+    if len(secret) < MIN_JWT_SECRET_CHARS:
+        raise SettingsError(f"JWT_SECRET must be at least {MIN_JWT_SECRET_CHARS} characters")
+    return secret
+
+
+def _dev_secret(data_dir: Path) -> str:
+    """A random secret kept in the data directory, so tokens survive a restart in development."""
+    path = data_dir / "jwt_secret"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secret)
+    return secret
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Read and validate every setting; raises SettingsError naming the bad variable."""
+    environ = dict(os.environ if environ is None else environ)
+    env = _choice(environ, "ENV", ("development", "production", "test"), "development")
+    data_dir = Path(_get(environ, "DATA_DIR") or ".data").resolve()
+    origins = tuple(
+        o.strip().rstrip("/") for o in (_get(environ, "ALLOWED_ORIGINS") or "").split(",")
+    )
+    return Settings(
+        env=env,
+        host=_get(environ, "HOST") or "127.0.0.1",
+        port=_port(environ, "PORT", 8000),
+        database_url=_url(environ, "DATABASE_URL", ("postgres", "postgresql")),
+        redis_url=_url(environ, "REDIS_URL", ("redis", "rediss", "valkey", "unix")),
+        data_dir=data_dir,
+        jwt_secret=_jwt_secret(environ, env, data_dir),
+        openai_api_key=_get(environ, "OPENAI_API_KEY"),
+        openai_base_url=_url(environ, "OPENAI_BASE_URL", ("http", "https")),
+        openai_model=_get(environ, "OPENAI_MODEL") or DEFAULT_OPENAI_MODEL,
+        smtp_host=_get(environ, "SMTP_HOST"),
+        smtp_port=_port(environ, "SMTP_PORT", 587),
+        smtp_username=_get(environ, "SMTP_USERNAME"),
+        smtp_password=_get(environ, "SMTP_PASSWORD"),
+        smtp_from=_get(environ, "SMTP_FROM") or Settings.smtp_from,
+        smtp_tls=_choice(environ, "SMTP_TLS", ("starttls", "ssl", "none"), "starttls"),
+        google_client_id=_get(environ, "GOOGLE_CLIENT_ID"),
+        google_jwks_url=_url(environ, "GOOGLE_JWKS_URL", ("http", "https"))
+        or DEFAULT_GOOGLE_JWKS_URL,
+        access_token_ttl_secs=int(
+            _number(environ, "ACCESS_TOKEN_TTL_SECS", DEFAULT_ACCESS_TOKEN_TTL_SECS, 60, 86400)
+        ),
+        refresh_token_ttl_secs=int(
+            _number(
+                environ, "REFRESH_TOKEN_TTL_SECS", DEFAULT_REFRESH_TOKEN_TTL_SECS, 3600, 366 * 86400
+            )
+        ),
+        auth_refresh_grace_secs=_number(
+            environ, "AUTH_REFRESH_GRACE_SECS", DEFAULT_AUTH_REFRESH_GRACE_SECS, 0, 60
+        ),
+        allowed_origins=tuple(o for o in origins if o),
+        public_url=(_url(environ, "PUBLIC_URL", ("http", "https")) or "").rstrip("/") or None,
+        log_level=_choice(
+            environ, "LOG_LEVEL", ("debug", "info", "warning", "error"), "info"
+        ).upper(),
+    )
