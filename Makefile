@@ -16,6 +16,7 @@ run: $(STAMP)
 	$(BIN)/interview-rooms run
 
 test: $(STAMP)
+	$(BIN)/python -m tests.setup_browser
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

@@ -27,8 +27,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("interview_rooms.hub")
 
-# The reader wakes at least this often even with no traffic (to notice shutdown).
-READ_BLOCK_MS = 5000
+# The reader wakes at least this often even with no traffic. Must stay well under redis-py's
+# default socket timeout (5 s), or an idle block is cut off as a read timeout.
+READ_BLOCK_MS = 2000
 READ_COUNT = 1000
 # A socket this far behind stops queueing and catches up from Redis instead.
 SUBSCRIBER_QUEUE_FRAMES = 2000
@@ -48,41 +49,62 @@ class _CatchUp:
 
 class Subscriber:
     """One socket's view of one room. `send` writes a text frame; `resync` sends a snapshot
-    and returns its seq."""
+    and returns its seq.
+
+    Deliveries are written by a task that exists only while there is something to send, so an
+    idle socket costs no task (memory per idle connection is a measured target).
+    """
+
+    __slots__ = ("_closed", "_pending", "_resync", "_send", "_store", "_writer", "last_seq",
+                 "observer", "session_id")
 
     def __init__(
-        self,
-        session_id: str,
-        observer: bool,
-        last_seq: int,
-        store: RoomStore,
-        send: Callable[[str], Awaitable[None]],
-        resync: Callable[[], Awaitable[int]],
+        self, session_id: str, observer: bool, last_seq: int, store: RoomStore,
+        send: Callable[[str], Awaitable[None]], resync: Callable[[], Awaitable[int]],
     ) -> None:
         self.session_id, self.observer, self.last_seq = session_id, observer, last_seq
         self._store, self._send, self._resync = store, send, resync
-        self._queue: asyncio.Queue[Delivery | _CatchUp | None] = asyncio.Queue(
-            SUBSCRIBER_QUEUE_FRAMES
-        )
+        self._pending: list[Delivery | _CatchUp] = []
+        self._writer: asyncio.Task[None] | None = None
+        self._closed = False
 
     def offer(self, item: Delivery | _CatchUp) -> None:
-        with contextlib.suppress(asyncio.QueueFull):  # the next delivery sees the gap and fills it
-            self._queue.put_nowait(item)
+        if self._closed:
+            return
+        if len(self._pending) < SUBSCRIBER_QUEUE_FRAMES:  # else the next delivery fills the gap
+            self._pending.append(item)
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._drain())
 
     def close(self) -> None:
-        with contextlib.suppress(asyncio.QueueFull):
-            self._queue.put_nowait(None)
+        self._closed = True
+        self._pending.clear()
 
-    async def run(self) -> None:
-        while (item := await self._queue.get()) is not None:
-            if isinstance(item, _CatchUp):
-                await self._fill(item.until)
-                continue
-            if item.seq <= self.last_seq:
-                continue
-            if item.seq > self.last_seq + 1:
-                await self._fill(item.seq - 1)
-            await self._deliver(item)
+    async def wait_idle(self) -> None:
+        """Waits until everything offered so far has been written (or failed)."""
+        while self._writer is not None:
+            await asyncio.shield(self._writer)
+
+    async def _drain(self) -> None:
+        try:
+            while self._pending and not self._closed:
+                item = self._pending.pop(0)
+                await self._handle(item)
+        except Exception:  # the socket went away; its reader notices and unsubscribes
+            log.debug("delivery to a socket failed", exc_info=True)
+            self._closed = True
+        finally:
+            self._writer = None
+
+    async def _handle(self, item: Delivery | _CatchUp) -> None:
+        if isinstance(item, _CatchUp):
+            await self._fill(item.until)
+            return
+        if item.seq <= self.last_seq:
+            return
+        if item.seq > self.last_seq + 1:
+            await self._fill(item.seq - 1)
+        await self._deliver(item)
 
     async def _fill(self, until: int) -> None:
         """Delivers (last_seq, until] from the stream, or resyncs if Redis no longer has it."""

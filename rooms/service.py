@@ -135,12 +135,16 @@ class RoomService:
         command_key = keys.command(session_id, actor.user_id, command_id) if command_id else None
         room = await self._room(session_id)
         async with room.lock:
-            if command_key and (done := await self.store.command_outcome(command_key)):
-                return Outcome(done[0], done[1], [], room.state, duplicate=True)
             rules = await self._rules(room.state.question_id)
             for _ in range(MAX_APPEND_ATTEMPTS):
                 now = self._clock()
-                events = decide(room.state, command, actor, now, rules)
+                try:
+                    events = decide(room.state, command, actor, now, rules)
+                except DomainError:
+                    # A retried command may be refused now only because it was applied before.
+                    if command_key and (done := await self.store.command_outcome(command_key)):
+                        return Outcome(done[0], done[1], [], room.state, duplicate=True)
+                    raise
                 if not events:
                     return Outcome(room.seq + 1, room.seq, [], room.state)
                 after = evolve_all(room.state, events)
@@ -234,17 +238,17 @@ class RoomService:
     async def _catch_up(self, session_id: str, room: _Room) -> None:
         """Applies events other processes appended since this process last looked."""
         newer = await self.store.read(session_id, room.seq)
-        if not newer:
-            return
-        if newer[0].seq != room.seq + 1:  # trimmed past us: start again from the snapshot
+        if not newer or newer[0].seq != room.seq + 1:
+            current = await self.store.current_seq(session_id)
+            if not newer and current == room.seq:
+                return
+            # Trimmed past us, or Redis lost the room: start again from the latest snapshot.
             snapshot = await self.store.snapshot(session_id) or await self._rehydrate(session_id)
             room.seq, room.state = snapshot.seq, snapshot.state
             newer = await self.store.read(session_id, room.seq)
-            if not newer:
-                return
-        events = [decode_frame(stored.frame)[1] for stored in newer]
-        room.state = evolve_all(room.state, events)
-        room.seq = newer[-1].seq
+        if newer:
+            room.state = evolve_all(room.state, [decode_frame(item.frame)[1] for item in newer])
+            room.seq = newer[-1].seq
 
     @staticmethod
     def finished(state: RoomState) -> bool:

@@ -8,17 +8,26 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from litestar import Litestar
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.static_files import create_static_files_router
 
+from server.auth.google import GoogleVerifier
+from server.auth.principal import Principal, provide_principal
+from server.controllers.auth import AuthController
+from server.controllers.evaluations import EvaluationController
 from server.controllers.health import HealthController
+from server.controllers.progress import ProgressController
 from server.controllers.questions import QuestionController
+from server.controllers.sessions import SessionController
+from server.controllers.users import UserController
 from server.errors import EXCEPTION_HANDLERS
 from server.services import Services
 from server.settings import Settings, load_settings
+from server.ws import room_socket
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -29,6 +38,7 @@ WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
     services = Services(settings)
+    google = GoogleVerifier(settings)
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
@@ -41,15 +51,28 @@ def create_app(settings: Settings | None = None) -> Litestar:
     def provide_services() -> Services:
         return services
 
+    def provide_google() -> GoogleVerifier:
+        return google
+
     return Litestar(
         route_handlers=[
             HealthController,
             QuestionController,
+            AuthController,
+            UserController,
+            SessionController,
+            EvaluationController,
+            ProgressController,
+            room_socket,
             create_static_files_router(
                 "/", directories=[WEB_DIR], html_mode=True, include_in_schema=False, name="web"
             ),
         ],
-        dependencies={"services": Provide(provide_services, sync_to_thread=False)},
+        dependencies={
+            "services": Provide(provide_services, sync_to_thread=False),
+            "google": Provide(provide_google, sync_to_thread=False),
+            "principal": Provide(provide_principal),
+        },
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(
@@ -64,8 +87,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             log_exceptions="never",
         ),
         debug=False,
-        state={"settings": settings},
-        signature_namespace={"Services": Services},
+        # Guards have no dependency injection; they find the services here.
+        state=State({"settings": settings, "services": services}),
+        signature_namespace={
+            "Services": Services,
+            "Principal": Principal,
+            "GoogleVerifier": GoogleVerifier,
+        },
     )
 
 

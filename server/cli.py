@@ -17,6 +17,9 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterator
 
 log = logging.getLogger("interview_rooms")
+# Frames up to this reach the app, which refuses anything over 64 KiB with an error frame and
+# keeps the socket; larger ones are cut off by uvicorn with close code 1009.
+WS_HARD_LIMIT_BYTES = 1024 * 1024
 
 
 @contextlib.contextmanager
@@ -80,7 +83,11 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             port=port,
             log_level=ready.log_level.lower(),
             proxy_headers=True,
-            ws_max_size=64 * 1024 + 1024,
+            ws_max_size=WS_HARD_LIMIT_BYTES,
+            ws="websockets-sansio",
+            # Per-message deflate keeps a zlib stream per socket (~60 KB each, measured);
+            # room frames are small JSON, so memory per idle connection matters more.
+            ws_per_message_deflate=False,
             lifespan="on",
         )
     return 0

@@ -10,6 +10,7 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 DEFAULT_GOOGLE_JWKS_URL = "https://www.googleapis.com/oauth2/v3/certs"
@@ -24,6 +25,21 @@ DEFAULT_REFRESH_TOKEN_TTL_SECS = 30 * 24 * 3600
 # Two tabs, or a retry after a lost response, may present the same refresh token twice within
 # moments; inside this window both succeed instead of revoking the family (RFC 9700 §4.14.2).
 DEFAULT_AUTH_REFRESH_GRACE_SECS = 10.0
+# A job whose worker died is handed to another worker after this long (the broker's idle time);
+# longer than a normal evaluation, so a live job is rarely offered twice.
+DEFAULT_TASK_REDELIVERY_SECS = 300.0
+# One model call, streaming included; a slow model past this is cut off and retried.
+DEFAULT_EVALUATION_TIMEOUT_SECS = 120.0
+# Model calls per evaluation job (the first and the retries), then the room shows a failure.
+DEFAULT_EVALUATION_MAX_ATTEMPTS = 3
+# The first retry waits this long, doubling each time (with jitter).
+DEFAULT_EVALUATION_BACKOFF_SECS = 2.0
+# A submitted solution with no job queued or running for this long is enqueued again.
+DEFAULT_EVALUATION_REQUEUE_SECS = 60.0
+# An evaluation that no live worker has held for this long is failed so the user can retry.
+DEFAULT_EVALUATION_STUCK_SECS = 600.0
+# How often the watchdog looks for lost and stuck evaluations.
+DEFAULT_EVALUATION_WATCHDOG_SECS = 15.0
 
 
 class SettingsError(ValueError):
@@ -56,6 +72,18 @@ class Settings:
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)
     public_url: str | None = None
     log_level: str = "INFO"
+    task_redelivery_secs: float = DEFAULT_TASK_REDELIVERY_SECS
+    evaluation_timeout_secs: float = DEFAULT_EVALUATION_TIMEOUT_SECS
+    evaluation_max_attempts: int = DEFAULT_EVALUATION_MAX_ATTEMPTS
+    evaluation_backoff_secs: float = DEFAULT_EVALUATION_BACKOFF_SECS
+    evaluation_requeue_secs: float = DEFAULT_EVALUATION_REQUEUE_SECS
+    evaluation_stuck_secs: float = DEFAULT_EVALUATION_STUCK_SECS
+    evaluation_watchdog_secs: float = DEFAULT_EVALUATION_WATCHDOG_SECS
+
+    @property
+    def evaluator_label(self) -> str:
+        """Which evaluator runs: the model when an API key is set, else the offline rubric."""
+        return f"openai:{self.openai_model}" if self.openai_api_key else "rubric"
 
     @property
     def production(self) -> bool:
@@ -96,9 +124,7 @@ def _url(environ: dict[str, str], name: str, schemes: tuple[str, ...]) -> str | 
     return raw
 
 
-def _number(
-    environ: dict[str, str], name: str, default: float, low: float, high: float
-) -> float:
+def _number(environ: dict[str, str], name: str, default: float, low: float, high: float) -> float:
     raw = _get(environ, name)
     if raw is None:
         return default
@@ -140,6 +166,39 @@ def _dev_secret(data_dir: Path) -> str:
     with os.fdopen(fd, "w") as handle:
         handle.write(secret)
     return secret
+
+
+def _evaluation(environ: dict[str, str]) -> dict[str, Any]:
+    """The evaluation pipeline's settings; the stuck bound must leave room for a redelivery."""
+    values: dict[str, Any] = {
+        "task_redelivery_secs": _number(
+            environ, "TASK_REDELIVERY_SECS", DEFAULT_TASK_REDELIVERY_SECS, 1, 86400
+        ),
+        "evaluation_timeout_secs": _number(
+            environ, "EVALUATION_TIMEOUT_SECS", DEFAULT_EVALUATION_TIMEOUT_SECS, 0.1, 3600
+        ),
+        "evaluation_max_attempts": int(
+            _number(environ, "EVALUATION_MAX_ATTEMPTS", DEFAULT_EVALUATION_MAX_ATTEMPTS, 1, 10)
+        ),
+        "evaluation_backoff_secs": _number(
+            environ, "EVALUATION_BACKOFF_SECS", DEFAULT_EVALUATION_BACKOFF_SECS, 0, 60
+        ),
+        "evaluation_requeue_secs": _number(
+            environ, "EVALUATION_REQUEUE_SECS", DEFAULT_EVALUATION_REQUEUE_SECS, 1, 86400
+        ),
+        "evaluation_stuck_secs": _number(
+            environ, "EVALUATION_STUCK_SECS", DEFAULT_EVALUATION_STUCK_SECS, 1, 7 * 86400
+        ),
+        "evaluation_watchdog_secs": _number(
+            environ, "EVALUATION_WATCHDOG_SECS", DEFAULT_EVALUATION_WATCHDOG_SECS, 0.1, 3600
+        ),
+    }
+    if values["evaluation_stuck_secs"] < values["task_redelivery_secs"]:
+        raise SettingsError(
+            "EVALUATION_STUCK_SECS must be at least TASK_REDELIVERY_SECS, so a job a dead worker "
+            "left is redelivered before its evaluation is declared stuck"
+        )
+    return values
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
@@ -186,4 +245,5 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         log_level=_choice(
             environ, "LOG_LEVEL", ("debug", "info", "warning", "error"), "info"
         ).upper(),
+        **_evaluation(environ),
     )

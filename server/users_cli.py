@@ -29,12 +29,36 @@ async def _promote(email: str, role: str) -> int:
     return 0
 
 
+async def _token(settings: Settings, email: str, create: bool, role: str | None) -> int:
+    """Prints an access token for the user, from this server's own secret and database.
+
+    The token belongs to a session of its own (recorded like a login, its refresh token
+    discarded), so `logout-all` ends it like any other.
+    """
+    from server.auth import accounts, sessions
+    from server.auth.otp import normalise_email
+    from server.auth.tokens import Principal, issue_access_token
+    from server.errors import AppError
+
+    try:
+        user = await accounts.find_or_create(normalise_email(email), create)
+        if role is not None and role != user["role"]:
+            user = await accounts.set_role(user["id"], role)
+    except AppError as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
+    client = sessions.ClientInfo(user_agent="interview-rooms users token")
+    session = await sessions.start(settings, user["id"], client)
+    principal = Principal(user_id=user["id"], role=user["role"], sid=session.family_id)
+    print(issue_access_token(settings, principal).token)
+    return 0
+
+
 async def run(settings: Settings, args: argparse.Namespace) -> int:
     await db.start_pool(max_size=2)
     try:
         if args.users_command == "promote":
             return await _promote(args.email, args.role)
-        print("users token: arrives with the auth service", file=sys.stderr)
-        return 1
+        return await _token(settings, args.email, args.create, args.role)
     finally:
         await db.close_pool()

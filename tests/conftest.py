@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.support.jwks import JwksServer
 from tests.support.servers import AppProcess, SuiteServers
+from tests.support.smtp import SmtpServer
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+GOOGLE_CLIENT_ID = "interview-rooms-test.apps.googleusercontent.com"
+# Short enough that a test can wait past it; concurrent local requests still land inside it.
+TEST_REFRESH_GRACE_SECS = 1.0
 
 
 @pytest.fixture(scope="session")
@@ -49,7 +55,29 @@ async def database(servers: SuiteServers) -> AsyncIterator[str]:
 
 
 @pytest.fixture(scope="session")
-def app_env(servers: SuiteServers, database: str) -> dict[str, str]:
+def smtp() -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd) that keeps every mail the app sends."""
+    server = SmtpServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def jwks() -> Iterator[JwksServer]:
+    """Google's JWKS endpoint played locally, with RSA keys generated for the suite."""
+    server = JwksServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def app_env(
+    servers: SuiteServers, database: str, smtp: SmtpServer, jwks: JwksServer
+) -> dict[str, str]:
     """The environment every app or worker process of the suite runs with."""
     return {
         "DATABASE_URL": servers.database_url,
@@ -57,6 +85,13 @@ def app_env(servers: SuiteServers, database: str) -> dict[str, str]:
         "DATA_DIR": str(servers.data_dir),
         "ENV": "test",
         "LOG_LEVEL": "info",
+        "JWT_SECRET": secrets.token_urlsafe(48),
+        "SMTP_HOST": smtp.host,
+        "SMTP_PORT": str(smtp.port),
+        "SMTP_TLS": "none",
+        "GOOGLE_CLIENT_ID": GOOGLE_CLIENT_ID,
+        "GOOGLE_JWKS_URL": jwks.url,
+        "AUTH_REFRESH_GRACE_SECS": str(TEST_REFRESH_GRACE_SECS),
     }
 
 

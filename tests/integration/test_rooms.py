@@ -153,7 +153,7 @@ async def test_design_expiry_auto_submits_the_draft(
 
 async def collect(
     p: Process, session_id: str, observer: bool, after: int
-) -> tuple[Subscriber, list[dict], asyncio.Task[None]]:
+) -> tuple[Subscriber, list[dict]]:
     got: list[dict] = []
 
     async def send(text: str) -> None:
@@ -165,9 +165,8 @@ async def collect(
         return seq
 
     sub = Subscriber(session_id, observer, after, p.store, send, resync)
-    task = asyncio.create_task(sub.run())
     await p.hub.subscribe(sub)
-    return sub, got, task
+    return sub, got
 
 
 async def wait_for(condition: Callable[[], object], within_secs: float = 5.0) -> None:
@@ -186,8 +185,8 @@ async def test_fan_out_across_processes_in_order_without_private_notes_for_the_c
     try:
         session_id, candidate = await new_room(a)
         observer = Actor(user_id="interviewer-1", role=Role.OBSERVER)
-        _, cand_frames, t1 = await collect(a, session_id, observer=False, after=1)
-        _, obs_frames, t2 = await collect(b, session_id, observer=True, after=0)
+        _, cand_frames = await collect(a, session_id, observer=False, after=1)
+        _, obs_frames = await collect(b, session_id, observer=True, after=0)
         await b.service.execute(session_id, Note(text="strong start"), observer)
         for i in range(20):
             await a.service.execute(session_id, Draft(section="apis", text=f"v{i}"), candidate)
@@ -201,8 +200,6 @@ async def test_fan_out_across_processes_in_order_without_private_notes_for_the_c
         assert [f["seq"] for f in cand_frames] == [
             s for s in range(2, last + 1) if s not in note_seqs
         ]
-        t1.cancel()
-        t2.cancel()
     finally:
         await a.hub.stop()
         await b.hub.stop()
@@ -216,10 +213,9 @@ async def test_a_client_behind_the_retained_log_gets_a_resync(processes: list[Pr
         for i in range(5):
             await a.service.execute(session_id, Draft(section="apis", text=f"v{i}"), candidate)
         await a.redis.xtrim(keys.log(session_id), minid="4-0", approximate=False)
-        _, frames, task = await collect(a, session_id, observer=False, after=1)
+        _, frames = await collect(a, session_id, observer=False, after=1)
         await wait_for(lambda: frames and frames[-1]["seq"] == 6)
         assert frames[0] == {"type": "snapshot", "seq": 6}
-        task.cancel()
     finally:
         await a.hub.stop()
 
@@ -255,3 +251,29 @@ async def test_system_actor_cannot_be_impersonated_by_clients(processes: list[Pr
     with pytest.raises(DomainError) as refused:
         await a.service.execute(session_id, Clarify(question="x?"), SYSTEM)
     assert refused.value.code == "role_forbidden"
+
+
+async def test_human_answer_mode_waits_for_the_interviewer_then_falls_back(
+    processes: list[Process], clock: FakeClock
+) -> None:
+    from domain.commands import Answer, AnswerMode
+    from domain.timers import HUMAN_ANSWER_TIMEOUT_SECS
+
+    a, b = processes
+    session_id, candidate = await new_room(a, max_clarifications=5)
+    observer = Actor(user_id="interviewer-7", role=Role.OBSERVER)
+    await b.service.execute(session_id, AnswerMode(mode="human"), observer)
+    await a.service.execute(session_id, Clarify(question="Do we need to support EV charging?"), candidate)
+    _, state = await b.service.state(session_id)
+    assert state.clarifications[-1].answer is None, "pending until a human answers"
+    await b.service.execute(session_id, Answer(clarification_id="c1", text="Yes, 10% of spots."), observer)
+    await a.service.execute(session_id, Clarify(question="How many floors are there?"), candidate)
+    clock.advance(HUMAN_ANSWER_TIMEOUT_SECS + 1)
+    await b.timers.fire(session_id)
+    _, state = await a.service.state(session_id)
+    first, second = state.clarifications
+    assert (first.answer, first.answered_by) == ("Yes, 10% of spots.", "human")
+    assert second.answered_by == "fallback" and second.answer
+    with pytest.raises(DomainError) as late:
+        await b.service.execute(session_id, Answer(clarification_id="c2", text="late"), observer)
+    assert late.value.code == "clarification_answered"

@@ -90,6 +90,7 @@ class AppProcess:
     env: dict[str, str]
     command: str = "serve"
     args: list[str] = field(default_factory=list)
+    prefix: list[str] = field(default_factory=list)  # e.g. ["taskset", "-c", "0"]
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
@@ -101,7 +102,7 @@ class AppProcess:
     def start(self, log_dir: Path, timeout: float = 30.0) -> AppProcess:
         env = {**os.environ, **self.env, "PORT": str(self.port), "HOST": "127.0.0.1"}
         self.log_path = log_dir / f"{self.command}-{self.port}.log"
-        args = [sys.executable, "-m", "server.cli", self.command, *self.args]
+        args = [*self.prefix, sys.executable, "-m", "server.cli", self.command, *self.args]
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
                 args, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO
@@ -109,6 +110,18 @@ class AppProcess:
         if self.command == "serve":
             self._wait_healthy(timeout)
         return self
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def rss_bytes(self) -> int:
+        """Resident memory of the server process (the one `prefix` execs into)."""
+        for line in open(f"/proc/{self.pid}/status").read().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+        raise RuntimeError("no VmRSS")
 
     def _wait_healthy(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout

@@ -1,0 +1,90 @@
+"""The offline evaluator's words: a rubric score turned into a verdict and readable feedback."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from domain.evaluation import SECTION_LABELS, SectionVerdict, Verdict
+from domain.rubric import STRONG_SECTION_SCORE, WEAK_SECTION_SCORE
+
+if TYPE_CHECKING:
+    from domain.rubric import PointScore, RubricScore, SectionScore
+
+# Lists shown to the candidate stay short enough to read; the schema allows up to 12.
+MAX_LIST_ITEMS = 8
+# Follow-up questions an interviewer would ask next.
+MAX_FOLLOW_UPS = 4
+
+
+def _label(section: str) -> str:
+    return SECTION_LABELS.get(section, section.replace("_", " ").capitalize())
+
+
+def _sentence(text: str) -> str:
+    text = text.strip().rstrip(".")
+    return text[:1].upper() + text[1:] + "."
+
+
+def _section_comment(section: SectionScore) -> str:
+    covered = [p for p in section.points if p.where == "section"]
+    elsewhere = [p for p in section.points if p.where == "elsewhere"]
+    missing = [p for p in section.points if p.where == "missing"]
+    parts = [f"Covers {len(covered)} of {len(section.points)} key points."]
+    if elsewhere:
+        parts.append(f"Mentioned in another section: {'; '.join(p.point for p in elsewhere)}.")
+    if missing:
+        parts.append(f"Missing: {'; '.join(p.point for p in missing)}.")
+    return " ".join(parts)[:600]
+
+
+def _points(score: RubricScore, where: str) -> list[tuple[SectionScore, PointScore]]:
+    return [(s, p) for s in score.sections for p in s.points if p.where == where]
+
+
+def verdict_from_rubric(score: RubricScore) -> Verdict:
+    """Strengths from covered points, weaknesses and next steps from the missed ones."""
+    covered, missing = _points(score, "section"), _points(score, "missing")
+    misplaced = _points(score, "elsewhere")
+    strengths = [f"{_label(s.section)}: {_sentence(p.point)}" for s, p in covered]
+    strong = [s for s in score.sections if s.score >= STRONG_SECTION_SCORE]
+    if strong:
+        names = ", ".join(_label(s.section).lower() for s in strong)
+        strengths.insert(0, f"Solid coverage of {names}.")
+    weaknesses = [f"{_label(s.section)}: does not address: {p.point}." for s, p in missing]
+    weak = [s for s in score.sections if s.score < WEAK_SECTION_SCORE]
+    if weak:
+        weaknesses.insert(0, f"Thin sections: {', '.join(_label(s.section) for s in weak)}.")
+    improvements = [f"In {_label(s.section).lower()}, cover: {p.point}." for s, p in missing]
+    improvements += [
+        f"Move to {_label(s.section).lower()} (the interviewer looks there): {p.point}."
+        for s, p in misplaced
+    ]
+    follow_ups = [f"How would your design handle this: {p.point}?" for _, p in missing]
+    follow_ups += [f"Can you go deeper on: {p.point}?" for _, p in covered]
+    return Verdict(
+        score=score.score,
+        sections={s.section: SectionVerdict(s.score, _section_comment(s)) for s in score.sections},
+        strengths=strengths[:MAX_LIST_ITEMS] or ["The answer is a starting point to build on."],
+        weaknesses=weaknesses[:MAX_LIST_ITEMS],
+        improvement_points=improvements[:MAX_LIST_ITEMS],
+        follow_up_questions=follow_ups[:MAX_FOLLOW_UPS],
+    )
+
+
+def feedback_chunks(score: RubricScore, verdict: Verdict) -> list[str]:
+    """The feedback prose, one chunk per paragraph, in the order it is streamed."""
+    chunks = [
+        f"**Rubric evaluation: {score.score}/100.** This score comes from the offline rubric "
+        "evaluator, which checks your answer against the question's key points.\n\n"
+    ]
+    for section in score.sections:
+        comment = verdict.sections[section.section].comment
+        chunks.append(f"**{_label(section.section)}** ({section.score}/100): {comment}\n\n")
+    if verdict.strengths:
+        chunks.append("**Strengths**\n" + "".join(f"- {s}\n" for s in verdict.strengths) + "\n")
+    if verdict.weaknesses:
+        chunks.append("**Weaknesses**\n" + "".join(f"- {w}\n" for w in verdict.weaknesses) + "\n")
+    if verdict.improvement_points:
+        steps = "".join(f"- {i}\n" for i in verdict.improvement_points)
+        chunks.append("**Next steps**\n" + steps)
+    return chunks

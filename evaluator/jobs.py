@@ -1,0 +1,137 @@
+"""One evaluation job, idempotent: run it twice, or on two workers, and the result is the same.
+
+- An evaluation already stored for the solution: the room is made to show it (from the stored
+  row) and nothing is streamed again.
+- Otherwise the job takes the solution's lease (waiting out a dead holder's), streams the
+  feedback into the room, stores the result once, then completes the room from the stored row.
+- A job that cannot get the lease leaves the evaluation to its live holder.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import msgspec
+
+from domain.commands import EvaluationComplete, EvaluationFail, EvaluationStart
+from domain.errors import DomainError
+from domain.phases import Phase
+from domain.stats import phase_durations
+from evaluator import stats, store
+from evaluator.base import EvaluationFailed
+from evaluator.leases import Lease, evaluation_key
+from evaluator.pipeline import kicked_key
+from evaluator.stream import LeaseLost, RoomSink
+from rooms.service import SYSTEM
+
+if TYPE_CHECKING:
+    import redis.asyncio as aioredis
+
+    from domain.evaluation import StoredEvaluation
+    from domain.room import RoomState
+    from evaluator.base import Evaluator
+    from evaluator.store import SolutionRow
+    from rooms.service import RoomService
+
+log = logging.getLogger("interview_rooms.evaluator")
+
+INTERNAL_FAILURE = "The evaluation stopped because of an internal error. You can retry it."
+# A lease outlives its holder by at most this; a waiting job waits a little longer.
+LEASE_WAIT_MARGIN_SECS = 1.0
+EVALUABLE = (Phase.SUBMITTED, Phase.EVALUATING)
+
+
+@dataclass(frozen=True)
+class JobConfig:
+    lease_secs: float
+
+
+class EvaluationRunner:
+    def __init__(
+        self, rooms: RoomService, redis: aioredis.Redis, evaluator: Evaluator, config: JobConfig
+    ) -> None:
+        self.rooms, self.redis, self.evaluator, self.config = rooms, redis, evaluator, config
+
+    async def run(self, session_id: str) -> None:
+        solution = await store.solution_of(session_id)
+        if solution is None:
+            log.warning("no submitted solution for session %s; nothing to evaluate", session_id)
+            return
+        if await self._settle_stored(session_id, solution):
+            return
+        lease = Lease(self.redis, evaluation_key(session_id), self.config.lease_secs)
+        if not await lease.wait_acquire(self.config.lease_secs + LEASE_WAIT_MARGIN_SECS):
+            log.info("session %s is being evaluated by a live worker", session_id)
+            return
+        async with lease.kept():
+            await self.redis.delete(kicked_key(session_id))  # taken: no longer queued
+            if await self._settle_stored(session_id, solution):
+                return
+            _, state = await self.rooms.state(session_id)
+            if state.phase not in EVALUABLE:
+                log.info("session %s is %s; not evaluating", session_id, state.phase)
+                return
+            stored = await self._evaluate(session_id, solution, state, lease)
+        if stored is not None:
+            await stats.refresh_progress(solution.user_id, solution.question_id)
+
+    async def _settle_stored(self, session_id: str, solution: SolutionRow) -> bool:
+        """If the solution was already evaluated, make the room show it; True if so."""
+        stored = await store.stored_evaluation(session_id)
+        if stored is None:
+            return False
+        await self.ensure_completed(session_id, stored)
+        await stats.refresh_progress(solution.user_id, solution.question_id)
+        return True
+
+    async def _evaluate(
+        self, session_id: str, solution: SolutionRow, state: RoomState, lease: Lease
+    ) -> StoredEvaluation | None:
+        sink = RoomSink(self.rooms, session_id, self.evaluator.label, lambda: not lease.lost)
+        try:
+            evaluation = await store.evaluation_input(solution, state)
+            await sink.start()
+            outcome = await self.evaluator.evaluate(evaluation, sink)
+            await sink.close()
+        except LeaseLost:
+            log.warning("session %s: lease lost mid-evaluation; leaving it", session_id)
+            return None
+        except EvaluationFailed as exc:
+            await sink.abandon()
+            await self.fail(session_id, exc.reason)
+            return None
+        except Exception:
+            log.exception("evaluating session %s failed", session_id)
+            await sink.abandon()
+            await self.fail(session_id, INTERNAL_FAILURE)
+            return None
+        spent = phase_durations(state.started_at, await store.phase_changes(session_id))
+        stored = await store.store_evaluation(
+            solution, session_id, outcome.verdict, outcome.feedback, self.evaluator.label, spent
+        )
+        await self.ensure_completed(session_id, stored)
+        return stored
+
+    async def ensure_completed(self, session_id: str, stored: StoredEvaluation) -> None:
+        """The room shows the stored evaluation: completes it, or starts and completes it."""
+        result = msgspec.to_builtins(stored)
+        for _ in range(2):  # once more if another process moved the room meanwhile
+            _, state = await self.rooms.state(session_id)
+            if state.phase not in EVALUABLE:
+                return
+            try:
+                if state.phase == Phase.SUBMITTED:
+                    await self.rooms.execute(session_id, EvaluationStart(stored.evaluator), SYSTEM)
+                await self.rooms.execute(session_id, EvaluationComplete(result), SYSTEM)
+                return
+            except DomainError as exc:
+                log.info("session %s moved while completing: %s", session_id, exc.message)
+
+    async def fail(self, session_id: str, reason: str) -> None:
+        """`evaluation.failed` if the room is still evaluating; it goes back to submitted."""
+        try:
+            await self.rooms.execute(session_id, EvaluationFail(reason), SYSTEM)
+        except DomainError as exc:
+            log.info("session %s not failed (%s)", session_id, exc.message)

@@ -1,0 +1,96 @@
+"""The evaluation prompt: question, clarification log, every solution section and the rubric.
+
+One streamed call answers in two parts: feedback prose for the candidate, which is streamed into
+the room as it arrives, then `RESULT_DELIMITER` on its own line and the structured result as
+one JSON object matching `VERDICT_SCHEMA`, which is held back, validated and stored.
+"""
+
+from __future__ import annotations
+
+import json
+
+import msgspec
+
+from domain.evaluation import SECTION_LABELS, VERDICT_SCHEMA
+from domain.questions import RubricPoint
+
+RESULT_DELIMITER = "<<<EVALUATION_JSON>>>"
+# The model sees at most this much of one section; the room already caps sections at 20k chars.
+MAX_SECTION_PROMPT_CHARS = 12_000
+
+SYSTEM_PROMPT = f"""You are a senior engineer running a system-design mock interview. \
+Evaluate the candidate's written solution fairly and specifically, against the rubric.
+
+Answer in exactly two parts:
+1. Feedback for the candidate in Markdown prose: what is good, what is missing or wrong, and \
+how to improve, section by section. Address the candidate as "you". Do not output JSON here.
+2. Then a line containing only {RESULT_DELIMITER} followed by one JSON object (no code fence) \
+that matches this JSON Schema:
+{json.dumps(VERDICT_SCHEMA, separators=(",", ":"))}
+"score" is 0-100 overall; "sections" maps solution section names \
+({", ".join(SECTION_LABELS)}) to a 0-100 score and a one-sentence comment."""
+
+REPAIR_PROMPT = """The JSON after {delimiter} was not valid: {error}
+Reply with only the corrected JSON object, nothing else."""
+
+
+class EvaluationInput(msgspec.Struct, frozen=True):
+    """Everything the evaluator reads about one submitted solution."""
+
+    question_title: str
+    question_type: str
+    difficulty: str
+    description: str
+    clarifications: list[tuple[str, str]]
+    solution: dict[str, str]
+    language: str
+    rubric: dict[str, list[RubricPoint]]
+
+
+def _clarifications(pairs: list[tuple[str, str]]) -> str:
+    if not pairs:
+        return "(the candidate asked no clarifying questions)"
+    return "\n".join(f"Q: {question}\nA: {answer}" for question, answer in pairs)
+
+
+def _solution(solution: dict[str, str], language: str) -> str:
+    parts = []
+    for section, label in SECTION_LABELS.items():
+        text = solution.get(section, "").strip()[:MAX_SECTION_PROMPT_CHARS] or "(empty)"
+        suffix = f" ({language})" if section == "code" else ""
+        parts.append(f"### {label}{suffix} [{section}]\n{text}")
+    return "\n\n".join(parts)
+
+
+def _rubric(rubric: dict[str, list[RubricPoint]]) -> str:
+    lines = []
+    for section, points in rubric.items():
+        lines.append(f"- {SECTION_LABELS.get(section, section)} [{section}]:")
+        lines += [f"  - {point.point}" for point in points]
+    return "\n".join(lines) or "(no rubric: judge against what a strong answer covers)"
+
+
+def user_prompt(evaluation: EvaluationInput) -> str:
+    return (
+        f"# Question: {evaluation.question_title} "
+        f"({evaluation.question_type}, {evaluation.difficulty})\n\n{evaluation.description}\n\n"
+        f"# Clarifications\n{_clarifications(evaluation.clarifications)}\n\n"
+        f"# Rubric: key points a strong answer covers\n{_rubric(evaluation.rubric)}\n\n"
+        f"# The candidate's solution\n{_solution(evaluation.solution, evaluation.language)}"
+    )
+
+
+def messages(evaluation: EvaluationInput) -> list[dict[str, str]]:
+    return [
+        {"role": "system", "content": SYSTEM_PROMPT},
+        {"role": "user", "content": user_prompt(evaluation)},
+    ]
+
+
+def repair_messages(evaluation: EvaluationInput, answer: str, error: str) -> list[dict[str, str]]:
+    """Asks for the JSON part again, without re-streaming feedback the room already has."""
+    return [
+        *messages(evaluation),
+        {"role": "assistant", "content": answer},
+        {"role": "user", "content": REPAIR_PROMPT.format(delimiter=RESULT_DELIMITER, error=error)},
+    ]

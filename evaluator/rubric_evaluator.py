@@ -1,0 +1,32 @@
+"""The offline evaluator: no API key needed, the same pipeline, honestly labelled `rubric`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from domain.rubric import score_solution
+from domain.rubric_feedback import feedback_chunks, verdict_from_rubric
+from evaluator.base import Evaluated
+
+if TYPE_CHECKING:
+    from evaluator.base import TextSink
+    from evaluator.prompts import EvaluationInput
+
+RUBRIC_LABEL = "rubric"
+
+
+class RubricEvaluator:
+    label = RUBRIC_LABEL
+
+    async def evaluate(self, evaluation: EvaluationInput, sink: TextSink) -> Evaluated:
+        """Scores rubric coverage, then streams the feedback one paragraph per delta."""
+        score = score_solution(evaluation.rubric, evaluation.solution)
+        verdict = verdict_from_rubric(score)
+        chunks = feedback_chunks(score, verdict)
+        for chunk in chunks:
+            await sink.text(chunk)
+            await sink.flush()
+        return Evaluated(verdict, "".join(chunks).strip())
+
+    async def close(self) -> None:
+        return None

@@ -1,0 +1,185 @@
+"""Postgres side of evaluations: the solution to evaluate, and the one stored result.
+
+The evaluation row is written once per solution (`ON CONFLICT (solution_id) DO NOTHING`) and then
+read back: whatever row is there is the truth that the room and the API show, even if two jobs
+raced to write it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from domain.evaluation import SectionVerdict, StoredEvaluation
+from domain.questions import RubricPoint
+from evaluator.prompts import EvaluationInput
+from server import db
+
+if TYPE_CHECKING:
+    import uuid
+    from datetime import datetime
+
+    import asyncpg
+
+    from domain.evaluation import Verdict
+    from domain.room import RoomState
+
+SECTION_COLUMNS = (
+    "functional_req",
+    "non_functional_req",
+    "entities",
+    "classes_and_relationships",
+    "apis",
+    "code",
+    "extra",
+)
+
+SELECT_SOLUTION = """
+SELECT s.id, s.language, s.functional_req, s.non_functional_req, s.entities,
+    s.classes_and_relationships, s.apis, s.code, s.extra, i.user_id, i.question_id
+FROM solutions s JOIN interview_sessions i ON i.id = s.session_id
+WHERE s.session_id = $1
+"""
+SELECT_STORED = """
+SELECT e.id, e.solution_id, s.session_id, e.score, e.strengths, e.weaknesses,
+    e.improvement_points, e.details, e.feedback, e.evaluator, e.evaluated_at
+FROM evaluations e JOIN solutions s ON s.id = e.solution_id
+WHERE s.session_id = $1
+"""
+INSERT_EVALUATION = """
+INSERT INTO evaluations (id, solution_id, score, strengths, weaknesses, improvement_points,
+    details, feedback, evaluator, evaluated_at)
+VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6::jsonb, $7, $8, now())
+ON CONFLICT (solution_id) DO NOTHING
+"""
+SELECT_QUESTION = """
+SELECT title, type, difficulty, description, rubric FROM questions WHERE id = $1
+"""
+SELECT_PHASE_CHANGES = """
+SELECT payload FROM session_events
+WHERE session_id = $1 AND type = 'phase.changed' ORDER BY seq
+"""
+
+_rubric_type = dict[str, list[RubricPoint]]
+
+
+@dataclass(frozen=True)
+class SolutionRow:
+    id: uuid.UUID
+    user_id: uuid.UUID
+    question_id: uuid.UUID
+    language: str
+    sections: dict[str, str]
+
+
+def pool() -> asyncpg.Pool:
+    found = db.engine().pool
+    assert found is not None, "the database pool is started by the app or worker"
+    return found
+
+
+def _json(raw: Any) -> Any:
+    return msgspec.json.decode(raw) if isinstance(raw, str | bytes) else raw
+
+
+async def solution_of(session_id: str) -> SolutionRow | None:
+    async with pool().acquire() as conn:
+        row = await conn.fetchrow(SELECT_SOLUTION, session_id)
+    if row is None:
+        return None
+    return SolutionRow(
+        id=row["id"],
+        user_id=row["user_id"],
+        question_id=row["question_id"],
+        language=row["language"],
+        sections={column: row[column] or "" for column in SECTION_COLUMNS},
+    )
+
+
+def _lines(text: str) -> list[str]:
+    return [line for line in text.split("\n") if line.strip()]
+
+
+def _stored(row: asyncpg.Record) -> StoredEvaluation:
+    details = _json(row["details"]) or {}
+    evaluated_at: datetime = row["evaluated_at"]
+    return StoredEvaluation(
+        id=str(row["id"]),
+        session_id=str(row["session_id"]),
+        solution_id=str(row["solution_id"]),
+        score=row["score"],
+        sections=msgspec.convert(details.get("sections") or {}, dict[str, SectionVerdict]),
+        strengths=_lines(row["strengths"]),
+        weaknesses=_lines(row["weaknesses"]),
+        improvement_points=_lines(row["improvement_points"]),
+        follow_up_questions=list(details.get("follow_up_questions") or []),
+        feedback=row["feedback"],
+        evaluator=row["evaluator"],
+        evaluated_at=evaluated_at.timestamp(),
+    )
+
+
+async def stored_evaluation(session_id: str) -> StoredEvaluation | None:
+    async with pool().acquire() as conn:
+        row = await conn.fetchrow(SELECT_STORED, session_id)
+    return _stored(row) if row else None
+
+
+async def store_evaluation(
+    solution: SolutionRow,
+    session_id: str,
+    verdict: Verdict,
+    feedback: str,
+    evaluator: str,
+    time_by_phase: dict[str, float],
+) -> StoredEvaluation:
+    """Writes the evaluation unless one exists, then returns the stored one (the truth)."""
+    details = {
+        "sections": msgspec.to_builtins(verdict.sections),
+        "follow_up_questions": verdict.follow_up_questions,
+        "time_by_phase": time_by_phase,
+    }
+    async with pool().acquire() as conn:
+        await conn.execute(
+            INSERT_EVALUATION,
+            solution.id,
+            verdict.score,
+            "\n".join(verdict.strengths),
+            "\n".join(verdict.weaknesses),
+            "\n".join(verdict.improvement_points),
+            msgspec.json.encode(details).decode(),
+            feedback,
+            evaluator,
+        )
+        row = await conn.fetchrow(SELECT_STORED, session_id)
+    assert row is not None, "inserted or already there"
+    return _stored(row)
+
+
+async def phase_changes(session_id: str) -> list[tuple[str, float]]:
+    """The session's phase changes as (to_phase, at), from the archived event log."""
+    async with pool().acquire() as conn:
+        rows = await conn.fetch(SELECT_PHASE_CHANGES, session_id)
+    changes = []
+    for row in rows:
+        payload = _json(row["payload"])
+        changes.append((str(payload["to_phase"]), float(payload.get("ts") or 0.0)))
+    return changes
+
+
+async def evaluation_input(solution: SolutionRow, state: RoomState) -> EvaluationInput:
+    async with pool().acquire() as conn:
+        question = await conn.fetchrow(SELECT_QUESTION, solution.question_id)
+    assert question is not None, "a session's question cannot be deleted (ON DELETE RESTRICT)"
+    return EvaluationInput(
+        question_title=question["title"],
+        question_type=question["type"],
+        difficulty=question["difficulty"],
+        description=question["description"],
+        clarifications=[(c.question, c.answer or "(not answered)") for c in state.clarifications],
+        solution=solution.sections,
+        language=solution.language,
+        rubric=msgspec.convert(_json(question["rubric"]) or {}, _rubric_type),
+    )

@@ -1,0 +1,157 @@
+"""Feedback text into the room: coalesced into `evaluation.delta` events, in order.
+
+A fast model sends a token every few milliseconds; one room event per token would mean
+thousands of events per evaluation. The coalescer sends the first text at once (so the first
+delta is not delayed), then at most one delta per `FLUSH_INTERVAL_SECS`, or sooner when
+`FLUSH_CHARS` are waiting. A timer makes sure text never waits longer than the interval.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from typing import TYPE_CHECKING
+
+from domain.commands import EvaluationDelta, EvaluationStart
+from rooms.service import SYSTEM
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from rooms.service import RoomService
+
+# At most ~20 deltas a second per room: smooth to read, cheap to store and fan out.
+FLUSH_INTERVAL_SECS = 0.05
+# A paragraph per event at most; a burst this large goes out without waiting for the timer.
+FLUSH_CHARS = 200
+
+
+class LeaseLost(Exception):
+    """Another worker may have taken over this evaluation; this one stops streaming."""
+
+
+class DeltaCoalescer:
+    def __init__(
+        self,
+        emit: Callable[[str], Awaitable[None]],
+        interval_secs: float = FLUSH_INTERVAL_SECS,
+        max_chars: int = FLUSH_CHARS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._emit, self._interval, self._max_chars, self._clock = (
+            emit,
+            interval_secs,
+            max_chars,
+            clock,
+        )
+        self._pending: list[str] = []
+        self._size = 0
+        self._last_flush = float("-inf")
+        self._lock = asyncio.Lock()
+        self._timer: asyncio.Task[None] | None = None
+        self._error: BaseException | None = None
+
+    async def add(self, text: str) -> None:
+        self._raise_pending_error()
+        self._pending.append(text)
+        self._size += len(text)
+        waited = self._clock() - self._last_flush
+        if self._size >= self._max_chars or waited >= self._interval:
+            await self.flush()
+        elif self._timer is None:
+            self._timer = asyncio.create_task(self._flush_later(self._interval - waited))
+
+    async def flush(self) -> None:
+        """Sends everything buffered as one delta (in order with any flush under way)."""
+        async with self._lock:
+            self._raise_pending_error()
+            if not self._pending:
+                return
+            text = "".join(self._pending)
+            self._pending.clear()
+            self._size = 0
+            self._last_flush = self._clock()
+            await self._emit(text)
+
+    async def close(self) -> None:
+        """Stops the timer and sends what is left."""
+        await self._stop_timer()
+        await self.flush()
+
+    async def discard(self) -> None:
+        """Stops the timer and drops what is left (the stream is being abandoned)."""
+        await self._stop_timer()
+        self._pending.clear()
+        self._size = 0
+
+    async def _stop_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._timer
+            self._timer = None
+
+    async def _flush_later(self, delay: float) -> None:
+        await asyncio.sleep(delay)
+        self._timer = None
+        try:
+            await self.flush()
+        except Exception as exc:  # surfaced to the producer on its next call
+            self._error = exc
+
+    def _raise_pending_error(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+
+class RoomSink:
+    """A `TextSink` that streams into one room as the system actor."""
+
+    def __init__(
+        self,
+        rooms: RoomService,
+        session_id: str,
+        evaluator: str,
+        still_owner: Callable[[], bool] = lambda: True,
+    ) -> None:
+        self._rooms, self._session_id, self._evaluator = rooms, session_id, evaluator
+        self._still_owner = still_owner
+        self._coalescer = DeltaCoalescer(self._emit)
+        self._sent_text = False
+
+    async def start(self) -> None:
+        """`evaluation.started`: moves the room to evaluating, or begins a fresh stream."""
+        await self._execute_start()
+
+    async def text(self, chunk: str) -> None:
+        self._sent_text = True
+        await self._coalescer.add(chunk)
+
+    async def flush(self) -> None:
+        await self._coalescer.flush()
+
+    async def restart(self) -> None:
+        if self._sent_text:
+            await self._coalescer.discard()
+            await self._execute_start()
+
+    async def close(self) -> None:
+        await self._coalescer.close()
+
+    async def abandon(self) -> None:
+        await self._coalescer.discard()
+
+    async def _execute_start(self) -> None:
+        self._check_owner()
+        self._sent_text = False
+        await self._rooms.execute(self._session_id, EvaluationStart(self._evaluator), SYSTEM)
+
+    async def _emit(self, text: str) -> None:
+        self._check_owner()
+        await self._rooms.execute(self._session_id, EvaluationDelta(text), SYSTEM)
+
+    def _check_owner(self) -> None:
+        if not self._still_owner():
+            raise LeaseLost(f"lost the evaluation lease of {self._session_id}")

@@ -1,0 +1,59 @@
+"""The room engine one process runs: store, service, fan-out hub, timers and archiver, wired.
+
+App processes run all of it; a worker process uses the service (to stream an evaluation into
+a room) and the archiver, without the hub or the background loops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import TYPE_CHECKING
+
+from domain.events import PhaseChanged, SolutionSubmitted
+from rooms import archive
+from rooms.background import Archiver, TimerRunner
+from rooms.hub import Hub
+from rooms.service import RoomService
+from rooms.store import RoomStore
+
+if TYPE_CHECKING:
+    import redis.asyncio as aioredis
+
+    from domain.events import Event
+    from domain.room import RoomState
+
+
+class RoomEngine:
+    def __init__(self, redis: aioredis.Redis) -> None:
+        self.store = RoomStore(redis)
+        self.rooms = RoomService(self.store, archive.RulesCache(), archive.load_snapshot)
+        self.archiver = Archiver(self.rooms, self.store)
+        self.timers = TimerRunner(self.rooms, self.store)
+        self.hub = Hub(redis, self.store)
+        self.rooms.on_append(self._flush_milestones)
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def _flush_milestones(
+        self, session_id: str, before: RoomState, after: RoomState, events: list[Event], seq: int
+    ) -> None:
+        """A phase change or a submitted solution reaches Postgres before the command is acked."""
+        if any(isinstance(event, PhaseChanged | SolutionSubmitted) for event in events):
+            await self.archiver.flush_state(session_id, seq, after)
+
+    async def start_background(self) -> None:
+        """Fan-out, timers and archiving: what an app process runs."""
+        await self.hub.start()
+        self._tasks = [
+            asyncio.create_task(self.timers.run(), name="room-timers"),
+            asyncio.create_task(self.archiver.run(), name="room-archiver"),
+        ]
+
+    async def stop_background(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        await self.hub.stop()

@@ -1,0 +1,53 @@
+"""A session's evaluation (seed operation 13) and retrying a failed one."""
+
+from __future__ import annotations
+
+import uuid  # noqa: TC003 - Litestar reads the handler signatures at runtime
+from typing import TYPE_CHECKING
+
+from litestar import Controller, Response, get, post
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
+
+from domain.evaluation import StoredEvaluation
+from server import evaluations
+from server.evaluation_views import EvaluationProgress
+from server.sessions import Viewer
+
+if TYPE_CHECKING:
+    from server.auth.tokens import Principal
+    from server.services import Services
+
+_PROGRESS = ResponseSpec(
+    data_container=EvaluationProgress,
+    description="Queued, running (with the feedback so far), or failed (retry allowed).",
+)
+
+
+class EvaluationController(Controller):
+    path = "/sessions/{session_id:uuid}/evaluation"
+    tags = ["evaluations"]
+
+    @get(
+        summary="The evaluation: 200 with the result, 202 while it runs, 404 before submit",
+        responses={HTTP_202_ACCEPTED: _PROGRESS},
+    )
+    async def get_evaluation(
+        self, session_id: uuid.UUID, services: Services, principal: Principal
+    ) -> Response[StoredEvaluation]:
+        found = await evaluations.result(
+            services, Viewer(principal.user_id, principal.role), session_id
+        )
+        code = HTTP_200_OK if isinstance(found, StoredEvaluation) else HTTP_202_ACCEPTED
+        return Response(found, status_code=code)  # type: ignore[arg-type]
+
+    @post(
+        "/retry",
+        summary="Retry a failed (or lost) evaluation; 409 while one runs or once evaluated",
+        status_code=HTTP_202_ACCEPTED,
+    )
+    async def retry(
+        self, session_id: uuid.UUID, services: Services, principal: Principal
+    ) -> EvaluationProgress:
+        viewer = Viewer(principal.user_id, principal.role)
+        return await evaluations.retry(services, viewer, session_id)

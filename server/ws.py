@@ -1,0 +1,292 @@
+"""The live room over WebSocket: `/ws/sessions/{id}?after=<seq>`.
+
+One connection = one subscriber to the room's fan-out plus a command reader. Every command gets
+an `ack` or a coded `error` frame and the connection stays usable; only authentication, an
+unknown room and flooding close it, with the 4xxx codes in `CLOSE_CODES` (docs/protocol.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+import uuid
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+from litestar import WebSocket, websocket
+from litestar.exceptions import WebSocketDisconnect
+
+from domain.commands import Actor, Join, Leave, Role, decode_client_command
+from domain.errors import DomainError
+from rooms import keys
+from rooms.frames import Snapshot, snapshot_frame
+from rooms.hub import Subscriber
+from server.auth.principal import authenticate_websocket, websocket_subprotocol
+from server.errors import AppError, NotFound
+from server.sessions import Access, Viewer
+
+if TYPE_CHECKING:
+    from server.services import Services
+
+log = logging.getLogger("interview_rooms.ws")
+
+# A design section is at most 20k characters; 64 KiB leaves room for JSON escaping.
+MAX_FRAME_BYTES = 64 * 1024
+MAX_COMMAND_ID_CHARS = 64
+# Typing sends a draft per pause, a few per second at most; bursts of pasted edits are allowed.
+COMMANDS_PER_SEC = 20.0
+COMMAND_BURST = 60.0
+# Refused frames (rate-limited or malformed) after which the client is flooding and is closed;
+# the count starts again after a quiet spell, so an honest burst is forgiven.
+FLOOD_STRIKES = 200
+FLOOD_QUIET_SECS = 10.0
+# Heartbeats keep idle proxies from closing the socket and carry the server clock for timers;
+# jitter spreads thousands of sockets' heartbeats apart.
+HEARTBEAT_SECS = 25.0
+HEARTBEAT_JITTER = 0.2
+
+CLOSE_CODES = {
+    "bad_request": 4400,
+    "unauthorized": 4401,
+    "forbidden": 4403,
+    "not_found": 4404,
+    "flooding": 4429,
+}
+_encoder = msgspec.json.Encoder()
+
+
+class Heartbeats:
+    """One loop per process sends every socket a heartbeat about every HEARTBEAT_SECS, each at
+    its own jittered time (a task per socket would cost memory on every idle connection)."""
+
+    def __init__(self) -> None:
+        self._due: dict[RoomConnection, float] = {}
+        self._sending: set[asyncio.Task[None]] = set()
+
+    def add(self, connection: RoomConnection) -> None:
+        self._due[connection] = time.monotonic() + self._interval()
+
+    def discard(self, connection: RoomConnection) -> None:
+        self._due.pop(connection, None)
+
+    @staticmethod
+    def _interval() -> float:
+        return HEARTBEAT_SECS * (1 + random.uniform(-HEARTBEAT_JITTER, HEARTBEAT_JITTER))  # noqa: S311
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            now = time.monotonic()
+            for connection, due in list(self._due.items()):
+                if due <= now:
+                    self._due[connection] = now + self._interval()
+                    task = asyncio.create_task(connection.heartbeat())
+                    self._sending.add(task)
+                    task.add_done_callback(self._sending.discard)
+
+
+class TokenBucket:
+    __slots__ = ("_clock", "at", "burst", "rate", "tokens")
+
+    def __init__(self, rate: float, burst: float, clock: Any = time.monotonic) -> None:
+        self.rate, self.burst, self._clock = rate, burst, clock
+        self.tokens, self.at = burst, clock()
+
+    def take(self) -> bool:
+        now = self._clock()
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+def _close_code(exc: AppError) -> int:
+    if exc.status_code == 401:
+        return CLOSE_CODES["unauthorized"]
+    if exc.status_code == 404:
+        return CLOSE_CODES["not_found"]
+    return CLOSE_CODES["forbidden"]
+
+
+def _error(command_id: Any, code: str, message: str, **fields: Any) -> dict[str, Any]:
+    return {"type": "error", "id": command_id, "code": code, "message": message, **fields}
+
+
+def _parse_after(raw: str | None) -> int | None:
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit():
+        raise ValueError(raw)
+    return int(raw)
+
+
+class RoomConnection:
+    # Slots: thousands of these live at once, and each idle one should cost little memory.
+    __slots__ = ("_bucket", "_last_strike", "_send_lock", "_strikes", "actor", "name",
+                 "observer", "room_role", "services", "session_id", "socket")
+
+    def __init__(self, socket: WebSocket[Any, Any, Any], services: Services, viewer: Viewer,
+                 access: Access, name: str) -> None:
+        self.socket, self.services = socket, services
+        self.session_id = str(access.session["id"])
+        self.room_role = access.room_role
+        self.actor = Actor(user_id=str(viewer.user_id), role=access.room_role)
+        self.name = name
+        self.observer = access.room_role == Role.OBSERVER
+        self._send_lock = asyncio.Lock()
+        self._bucket = TokenBucket(COMMANDS_PER_SEC, COMMAND_BURST)
+        self._strikes = 0
+        self._last_strike = 0.0
+
+    async def send_text(self, text: str) -> None:
+        async with self._send_lock:
+            await self.socket.send_data(text)
+
+    async def send(self, frame: dict[str, Any]) -> None:
+        await self.send_text(_encoder.encode(frame).decode())
+
+    async def heartbeat(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.send({"type": "heartbeat", "server_time": round(time.time(), 3)})
+
+    async def send_snapshot(self) -> int:
+        seq, state = await self.services.rooms.state(self.session_id)
+        role = self.room_role.value
+        extra = {"role": role, "server_time": round(time.time(), 3),
+                 "clarifications_left": max(0, state.max_clarifications - len(state.clarifications))}
+        await self.send_text(snapshot_frame(Snapshot(seq, state), role, extra).decode())
+        return seq
+
+    async def run(self, after: int | None) -> None:
+        current = await self.services.store.current_seq(self.session_id) or 0
+        if after is None or after > current:
+            after = await self.send_snapshot()
+        subscriber = Subscriber(self.session_id, self.observer, after, self.services.store,
+                                self.send_text, self.send_snapshot)
+        await self.services.hub.subscribe(subscriber)
+        self.services.heartbeats.add(self)
+        await self._presence(+1)
+        try:
+            await self._read_loop()
+        finally:
+            self.services.hub.unsubscribe(subscriber)
+            self.services.heartbeats.discard(self)
+            with contextlib.suppress(Exception):
+                await self._presence(-1)
+
+    async def _presence(self, delta: int) -> None:
+        """Joins on a user's first socket in the room, leaves on their last (across processes)."""
+        count = await self.services.redis.hincrby(keys.presence(self.session_id),
+                                                  self.actor.user_id, delta)
+        system = Actor(user_id="system", role=Role.SYSTEM)
+        if delta > 0 and count == 1:
+            join = Join(user_id=self.actor.user_id, role=self.room_role.value,
+                        name=self.name)
+            await self.services.rooms.execute(self.session_id, join, system)
+        elif delta < 0 and count <= 0:
+            await self.services.redis.hdel(keys.presence(self.session_id), self.actor.user_id)
+            await self.services.rooms.execute(self.session_id, Leave(user_id=self.actor.user_id),
+                                              system)
+
+    async def _read_loop(self) -> None:
+        while True:
+            message = await self.socket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            raw = message.get("text")
+            raw = raw if raw is not None else (message.get("bytes") or b"").decode("utf-8", "replace")
+            reply = await self.handle(raw)
+            await self.send(reply)
+            if reply["type"] == "error" and reply["code"] in FLOOD_CODES and self._strike():
+                await self.socket.close(CLOSE_CODES["flooding"], "flooding")
+                return
+
+    def _strike(self) -> bool:
+        """Counts a refused frame; True once the client is flooding."""
+        now = time.monotonic()
+        if now - self._last_strike > FLOOD_QUIET_SECS:
+            self._strikes = 0
+        self._strikes, self._last_strike = self._strikes + 1, now
+        return self._strikes >= FLOOD_STRIKES
+
+    async def handle(self, raw: str) -> dict[str, Any]:
+        """One client frame in, one `ack` / `pong` / `error` frame out."""
+        if len(raw.encode()) > MAX_FRAME_BYTES:
+            return _error(None, "frame_too_large", f"Frames are limited to {MAX_FRAME_BYTES} bytes.")
+        if not self._bucket.take():
+            return _error(None, "rate_limited", "Too many commands; slow down.")
+        try:
+            envelope = msgspec.json.decode(raw)
+        except msgspec.DecodeError:
+            return _error(None, "invalid_frame", "The frame is not valid JSON.")
+        if not isinstance(envelope, dict) or not isinstance(envelope.get("type"), str):
+            return _error(None, "invalid_frame", "A frame is a JSON object with a string 'type'.")
+        command_id = envelope.pop("id", None)
+        if command_id is not None and (not isinstance(command_id, str | int) or isinstance(
+                command_id, bool) or len(str(command_id)) > MAX_COMMAND_ID_CHARS):
+            return _error(None, "invalid_frame", "'id' is a string or integer of at most 64 characters.")
+        if envelope["type"] == "ping":
+            return {"type": "pong", "id": command_id, "server_time": round(time.time(), 3)}
+        return await self._command(envelope, command_id)
+
+    async def _command(self, envelope: dict[str, Any], command_id: Any) -> dict[str, Any]:
+        try:
+            command = decode_client_command(msgspec.json.encode(envelope))
+        except msgspec.ValidationError as exc:
+            known = envelope["type"] in _CLIENT_TYPES
+            code = "invalid_command" if known else "unknown_type"
+            return _error(command_id, code, str(exc) if known else f"Unknown type {envelope['type']!r}.")
+        try:
+            outcome = await self.services.rooms.execute(
+                self.session_id, command, self.actor,
+                str(command_id) if command_id is not None else None,
+            )
+        except DomainError as exc:
+            return _error(command_id, exc.code, exc.message, **exc.fields)
+        except Exception:  # the socket survives a failure of ours; the client may retry the id
+            log.exception("command %s failed in room %s", envelope["type"], self.session_id)
+            return _error(command_id, "internal_error", "The command failed on our side; retry it.")
+        seq = outcome.last_seq if outcome.last_seq >= outcome.first_seq else None
+        return {"type": "ack", "id": command_id, "seq": seq, "duplicate": outcome.duplicate}
+
+
+FLOOD_CODES = frozenset({"rate_limited", "invalid_frame", "frame_too_large"})
+_CLIENT_TYPES = frozenset({"clarify", "advance", "draft", "submit", "abandon", "answer", "hint",
+                           "note", "answer_mode"})
+
+
+@websocket("/ws/sessions/{session_id:uuid}", name="room-socket")
+async def room_socket(socket: WebSocket[Any, Any, Any], session_id: uuid.UUID,
+                      services: Services) -> None:
+    """The live room (see docs/protocol.md)."""
+    try:
+        after = _parse_after(socket.query_params.get("after"))
+        principal = await authenticate_websocket(socket, services)
+        viewer = Viewer(principal.user_id, principal.role)
+        access = await services.sessions.access(viewer, session_id)
+    except ValueError:
+        await _refuse(socket, CLOSE_CODES["bad_request"], "bad_request", "'after' is a seq number.")
+        return
+    except AppError as exc:
+        await _refuse(socket, _close_code(exc), exc.code, exc.message)
+        return
+    await socket.accept(subprotocols=websocket_subprotocol(socket))
+    name = await services.sessions.display_name(viewer.user_id)
+    connection = RoomConnection(socket, services, viewer, access, name)
+    with contextlib.suppress(WebSocketDisconnect):
+        await connection.run(after)
+
+
+async def _refuse(socket: WebSocket[Any, Any, Any], code: int, error: str, message: str) -> None:
+    """Accepts only to say why, then closes with a 4xxx code (a refused handshake says nothing)."""
+    await socket.accept(subprotocols=websocket_subprotocol(socket))
+    await socket.send_data(_encoder.encode(_error(None, error, message)).decode())
+    await socket.close(code, error)
+
+
+__all__ = ["CLOSE_CODES", "NotFound", "room_socket"]

@@ -1,0 +1,199 @@
+"""The model evaluator: the real AsyncOpenAI client against a local OpenAI-compatible server."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+
+import pytest
+
+from domain.questions import RubricPoint
+from evaluator.base import EvaluationFailed
+from evaluator.llm import OpenAIEvaluator, RetryPolicy
+from evaluator.prompts import RESULT_DELIMITER, EvaluationInput
+from tests.support.fake_openai import FEEDBACK, GOOD_RESULT, FakeOpenAI, Reply
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeOpenAI]:
+    server = FakeOpenAI().start()
+    yield server
+    server.stop()
+
+
+class Sink:
+    """Records what the room would get: text pieces, flushes and restarts, in order."""
+
+    def __init__(self) -> None:
+        self.log: list[tuple[str, str]] = []
+
+    async def text(self, chunk: str) -> None:
+        self.log.append(("text", chunk))
+
+    async def flush(self) -> None:
+        self.log.append(("flush", ""))
+
+    async def restart(self) -> None:
+        self.log.append(("restart", ""))
+
+    def shown(self) -> str:
+        """The text a client sees at the end: everything since the last restart."""
+        text = ""
+        for kind, chunk in self.log:
+            text = "" if kind == "restart" else text + chunk
+        return text
+
+
+def evaluation(marker: str) -> EvaluationInput:
+    return EvaluationInput(
+        question_title="Design an LRU Cache",
+        question_type="LLD",
+        difficulty="medium",
+        description="A fixed-capacity cache.",
+        clarifications=[("Is it thread-safe?", "Yes, 64 goroutines.")],
+        solution={"functional_req": f"get and put {marker}", "code": "class LRU: ..."},
+        language="go",
+        rubric={"functional_req": [RubricPoint("Evict the LRU entry", ["evict"])]},
+    )
+
+
+MakeEvaluator = Callable[..., tuple[OpenAIEvaluator, list[float]]]
+
+
+@pytest.fixture
+async def make_evaluator(fake: FakeOpenAI) -> AsyncIterator[MakeEvaluator]:
+    """Evaluators on the fake server whose backoff sleeps are recorded, not slept; closed after."""
+    made: list[OpenAIEvaluator] = []
+
+    def make(attempts: int = 3, timeout: float = 5.0) -> tuple[OpenAIEvaluator, list[float]]:
+        slept: list[float] = []
+
+        async def sleep(secs: float) -> None:
+            slept.append(secs)
+
+        policy = RetryPolicy(attempts, 0.5, timeout)
+        made.append(
+            OpenAIEvaluator(
+                OpenAIEvaluator.from_settings("sk-test", fake.url, "fake-model", policy).client,
+                "fake-model",
+                policy,
+                sleep,
+            )
+        )
+        return made[-1], slept
+
+    yield make
+    for ev in made:
+        await ev.close()
+
+
+async def test_feedback_streams_in_order_and_the_result_is_validated(
+    make_evaluator: MakeEvaluator, fake: FakeOpenAI
+) -> None:
+    marker = fake.script("happy", Reply(chunk_chars=5))
+    ev, _ = make_evaluator()
+    sink = Sink()
+    done = await ev.evaluate(evaluation(marker), sink)
+    assert done.verdict.score == GOOD_RESULT["score"] and done.feedback == FEEDBACK
+    pieces = [chunk for kind, chunk in sink.log if kind == "text"]
+    assert len(pieces) > 10, "streamed piece by piece, not in one go"
+    assert "".join(pieces).strip() == FEEDBACK and RESULT_DELIMITER not in "".join(pieces)
+    (call,) = fake.calls_for("happy")
+    assert call.stream
+    prompt = " ".join(m["content"] for m in call.messages)
+    for part in (
+        "Design an LRU Cache",
+        "Is it thread-safe?",
+        "Yes, 64 goroutines.",
+        "get and put",
+        "class LRU",
+        "Evict the LRU entry",
+        RESULT_DELIMITER,
+        '"score"',
+    ):
+        assert part in prompt
+
+
+@pytest.mark.parametrize(
+    ("name", "failures", "reason"),
+    [
+        ("rate-limited", [Reply(kind="status", status=429)], "429"),
+        (
+            "server-error",
+            [Reply(kind="status", status=500), Reply(kind="status", status=503)],
+            "503",
+        ),
+        ("hangs", [Reply(kind="hang")], "in time"),
+        ("too-slow", [Reply(chunk_delay=0.05, chunk_chars=2)], "in time"),
+        ("drops", [Reply(kind="drop")], "broke"),
+    ],
+)
+async def test_transient_failures_are_retried_with_backoff(
+    make_evaluator: MakeEvaluator,
+    fake: FakeOpenAI,
+    caplog: pytest.LogCaptureFixture,
+    name: str,
+    failures: list[Reply],
+    reason: str,
+) -> None:
+    marker = fake.script(name, *failures, Reply())
+    ev, slept = make_evaluator(attempts=len(failures) + 1, timeout=1.0)
+    sink = Sink()
+    done = await ev.evaluate(evaluation(marker), sink)
+    assert done.verdict.score == GOOD_RESULT["score"]
+    assert len(fake.calls_for(name)) == len(failures) + 1 and len(slept) == len(failures)
+    assert sink.shown().strip() == FEEDBACK, "a retried stream starts over, no duplicated text"
+    assert slept == sorted(slept), "backoff grows"
+    assert reason in caplog.text
+
+
+async def test_retry_after_is_honoured(make_evaluator: MakeEvaluator, fake: FakeOpenAI) -> None:
+    marker = fake.script(
+        "retry-after", Reply(kind="status", status=429, headers={"retry-after": "7"}), Reply()
+    )
+    ev, slept = make_evaluator()
+    await ev.evaluate(evaluation(marker), Sink())
+    assert slept == [7.0]
+
+
+async def test_malformed_json_is_repaired_without_streaming_again(
+    make_evaluator: MakeEvaluator, fake: FakeOpenAI
+) -> None:
+    broken = {**GOOD_RESULT, "score": 140}
+    marker = fake.script("broken-json", Reply(result=broken), Reply(result="{nope"), Reply())
+    ev, _ = make_evaluator()
+    sink = Sink()
+    done = await ev.evaluate(evaluation(marker), sink)
+    assert done.verdict.score == GOOD_RESULT["score"] and done.feedback == FEEDBACK
+    assert [c.stream for c in fake.calls_for("broken-json")] == [True, False, False]
+    assert all(kind != "restart" for kind, _ in sink.log) and sink.shown().strip() == FEEDBACK
+    repair = fake.calls_for("broken-json")[1].messages
+    assert repair[-2]["role"] == "assistant" and "<= 100 - at `$.score`" in repair[-1]["content"]
+
+
+async def test_a_result_that_stays_malformed_fails_and_is_not_returned(
+    make_evaluator: MakeEvaluator, fake: FakeOpenAI
+) -> None:
+    marker = fake.script("always-broken", Reply(result='{"score": "high"}'))
+    ev, _ = make_evaluator(attempts=3)
+    with pytest.raises(EvaluationFailed, match="structured result was invalid"):
+        await ev.evaluate(evaluation(marker), Sink())
+    assert len(fake.calls_for("always-broken")) == 3
+
+
+async def test_retries_are_bounded(make_evaluator: MakeEvaluator, fake: FakeOpenAI) -> None:
+    marker = fake.script("down", Reply(kind="status", status=502))
+    ev, slept = make_evaluator(attempts=4)
+    with pytest.raises(EvaluationFailed, match=r"after 4 attempts.*HTTP 502"):
+        await ev.evaluate(evaluation(marker), Sink())
+    assert len(fake.calls_for("down")) == 4 and len(slept) == 3
+
+
+@pytest.mark.parametrize("status", [400, 401, 404])
+async def test_a_refusal_is_not_retried(
+    make_evaluator: MakeEvaluator, fake: FakeOpenAI, status: int
+) -> None:
+    marker = fake.script(f"refused-{status}", Reply(kind="status", status=status))
+    ev, slept = make_evaluator()
+    with pytest.raises(EvaluationFailed, match=str(status)):
+        await ev.evaluate(evaluation(marker), Sink())
+    assert len(fake.calls_for(f"refused-{status}")) == 1 and slept == []

@@ -1,0 +1,69 @@
+"""Evaluation settings (validated at start-up) and the retry policy's backoff."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from evaluator.llm import MAX_BACKOFF_SECS, RetryPolicy
+from evaluator.runtime import lease_secs
+from server.settings import SettingsError, load_settings
+
+
+def env(tmp_path: Path, **values: str) -> dict[str, str]:
+    return {"DATA_DIR": str(tmp_path), **values}
+
+
+def test_defaults(tmp_path: Path) -> None:
+    settings = load_settings(env(tmp_path))
+    assert settings.task_redelivery_secs == 300 and settings.evaluation_max_attempts == 3
+    assert settings.evaluation_stuck_secs >= settings.task_redelivery_secs
+    assert settings.evaluator_label == "rubric"
+    assert (
+        load_settings(env(tmp_path, OPENAI_API_KEY="sk-x", OPENAI_MODEL="m1")).evaluator_label
+        == "openai:m1"
+    )
+
+
+@pytest.mark.parametrize(
+    ("values", "name"),
+    [
+        ({"TASK_REDELIVERY_SECS": "0"}, "TASK_REDELIVERY_SECS"),
+        ({"EVALUATION_TIMEOUT_SECS": "soon"}, "EVALUATION_TIMEOUT_SECS"),
+        ({"EVALUATION_MAX_ATTEMPTS": "11"}, "EVALUATION_MAX_ATTEMPTS"),
+        ({"EVALUATION_BACKOFF_SECS": "-1"}, "EVALUATION_BACKOFF_SECS"),
+        ({"EVALUATION_REQUEUE_SECS": "0"}, "EVALUATION_REQUEUE_SECS"),
+        ({"EVALUATION_WATCHDOG_SECS": "0"}, "EVALUATION_WATCHDOG_SECS"),
+        ({"TASK_REDELIVERY_SECS": "60", "EVALUATION_STUCK_SECS": "30"}, "EVALUATION_STUCK_SECS"),
+    ],
+)
+def test_bad_values_name_the_variable(tmp_path: Path, values: dict[str, str], name: str) -> None:
+    with pytest.raises(SettingsError, match=name):
+        load_settings(env(tmp_path, **values))
+
+
+@pytest.mark.parametrize(("redelivery", "lease"), [("1", 1.0), ("6", 3.0), ("300", 15.0)])
+def test_a_lease_is_at_most_half_the_redelivery_time(
+    tmp_path: Path, redelivery: str, lease: float
+) -> None:
+    assert lease_secs(load_settings(env(tmp_path, TASK_REDELIVERY_SECS=redelivery))) == lease
+
+
+@pytest.mark.parametrize(
+    ("attempt", "retry_after", "low", "high"),
+    [
+        (2, None, 0.8, 1.2),
+        (3, None, 1.6, 2.4),
+        (4, None, 3.2, 4.8),
+        (20, None, 0.8 * MAX_BACKOFF_SECS, MAX_BACKOFF_SECS),
+        (2, 5.0, 5.0, 5.0),  # Retry-After wins when longer
+        (2, 600.0, MAX_BACKOFF_SECS, MAX_BACKOFF_SECS),  # but is capped
+    ],
+)
+def test_backoff_doubles_with_jitter_and_is_capped(
+    attempt: int, retry_after: float | None, low: float, high: float
+) -> None:
+    policy = RetryPolicy(attempts=5, backoff_secs=1.0, timeout_secs=10)
+    for _ in range(20):
+        assert low <= policy.delay(attempt, retry_after) <= high

@@ -1,0 +1,130 @@
+// The evaluation: its text streams in as it is written, then the stored result replaces the
+// waiting state with the score, per-section notes and the lists.
+
+import { announce, capitalise, fill, h } from "../dom.js";
+import { SECTIONS } from "../state.js";
+import { scoreBadge } from "./badges.js";
+
+const SECTION_TITLES = Object.fromEntries(SECTIONS);
+const LISTS = [
+  ["strengths", "Strengths"],
+  ["weaknesses", "Weaknesses"],
+  ["improvement_points", "How to improve"],
+  ["follow_up_questions", "Follow-up questions an interviewer might ask"],
+];
+const SHOWN_PHASES = new Set(["submitted", "evaluating", "evaluated"]);
+
+export function evaluatorLabel(evaluator) {
+  if (!evaluator) return "";
+  if (evaluator === "rubric") return "Offline rubric evaluator (no AI model configured on this server)";
+  if (evaluator.startsWith("openai:")) return `AI evaluator (${evaluator.slice(7)})`;
+  return evaluator;
+}
+
+/** options: onRetry() for the candidate when an evaluation failed. */
+export function evaluation({ onRetry } = {}) {
+  const status = h("p", { class: "eval-status", role: "status" });
+  const stream = h("div", { class: "eval-stream", "aria-live": "off" });
+  const result = h("div", { class: "eval-result" });
+  const retry = onRetry ? h("button", { class: "secondary", hidden: true, onclick: retryNow }, "Retry the evaluation") : null;
+  const el = h("section", { class: "panel evaluation", "aria-labelledby": "eval-title", hidden: true },
+    h("div", { class: "panel-head" }, h("h2", { id: "eval-title" }, "Evaluation")),
+    status, retry, stream, result);
+  let streamed = "";
+  let resultShown = null;
+
+  async function retryNow() {
+    retry.disabled = true;
+    status.textContent = "Asking for a new evaluation…";
+    try {
+      await onRetry();
+    } catch (error) {
+      status.textContent = error.message;
+    } finally {
+      retry.disabled = false;
+    }
+  }
+
+  function showStream(text) {
+    if (text === streamed) return;
+    if (text.startsWith(streamed)) stream.append(text.slice(streamed.length));
+    else stream.textContent = text;
+    streamed = text;
+  }
+
+  function update(state) {
+    const visible = SHOWN_PHASES.has(state.phase) || Boolean(state.evaluation || state.evaluation_text);
+    el.hidden = !visible;
+    if (!visible) return;
+    showStream(state.evaluation_text || "");
+    stream.hidden = !state.evaluation_text;
+    stream.setAttribute("aria-busy", state.phase === "evaluating" ? "true" : "false");
+    if (retry) retry.hidden = !state.failure || state.phase !== "submitted";
+    if (state.evaluation) {
+      status.textContent = evaluatorLabel(state.evaluator);
+      if (resultShown !== state.evaluation) {
+        resultShown = state.evaluation;
+        fill(result, renderResult(state.evaluation));
+        if (state.evaluation.score !== undefined) announce(`Evaluation complete: ${state.evaluation.score} out of 100.`);
+      }
+    } else {
+      resultShown = null;
+      result.replaceChildren();
+      status.textContent = state.failure ? `The evaluation failed: ${state.failure}`
+        : state.phase === "evaluating" ? `Evaluating… ${evaluatorLabel(state.evaluator)}`
+          : "Submitted. Waiting for an evaluator to pick it up…";
+    }
+    status.classList.toggle("error", Boolean(state.failure) && !state.evaluation);
+  }
+
+  return { el, update };
+}
+
+/** A stored result, whatever optional parts it has. */
+export function renderResult(result) {
+  const parts = [];
+  if (result.score !== undefined && result.score !== null) {
+    parts.push(h("div", { class: "score-line" }, scoreBadge(result.score),
+      h("span", { class: "out-of" }, "/ 100"),
+      result.verdict || result.summary ? h("p", { class: "verdict" }, result.verdict || result.summary) : null));
+  }
+  const sections = sectionRows(result.sections);
+  if (sections.length) {
+    parts.push(h("h3", {}, "Per section"),
+      h("table", { class: "section-notes" },
+        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Section"), h("th", { scope: "col" }, "Score"),
+          h("th", { scope: "col" }, "Notes"))),
+        h("tbody", {}, sections)));
+  }
+  for (const [key, title] of LISTS) {
+    const items = asList(result[key]);
+    if (items.length) parts.push(h("h3", {}, title), h("ul", { class: `list-${key}` }, items.map((i) => h("li", {}, i))));
+  }
+  return parts;
+}
+
+function sectionRows(sections) {
+  if (!sections) return [];
+  const entries = Array.isArray(sections)
+    ? sections.map((s) => [s.section || s.name || "", s])
+    : Object.entries(sections);
+  return entries.map(([name, value]) => {
+    const detail = typeof value === "object" && value !== null ? value : { notes: value };
+    const score = detail.score ?? "";
+    const max = detail.max_score ?? detail.max ?? detail.out_of;
+    const notes = asList(detail.notes ?? detail.comment ?? detail.feedback ?? detail.summary);
+    const missing = asList(detail.missing);
+    return h("tr", {},
+      h("th", { scope: "row" }, SECTION_TITLES[name] || capitalise(String(name).replaceAll("_", " "))),
+      h("td", {}, score === "" ? "—" : max ? `${score} / ${max}` : String(score)),
+      h("td", {}, notes.join(" "), missing.length ? h("span", { class: "missing" }, ` Missing: ${missing.join("; ")}`) : null));
+  });
+}
+
+/** A list from an array of strings, or from text with one item per line. */
+export function asList(value) {
+  if (value === null || value === undefined || value === "") return [];
+  if (Array.isArray(value)) return value.map((v) => (typeof v === "string" ? v : v.text || v.point || JSON.stringify(v)));
+  if (typeof value === "object") return Object.values(value).map(String);
+  return String(value).split("\n").map((line) => line.replace(/^\s*[-*•]\s*/, "").trim()).filter(Boolean);
+}

@@ -1,0 +1,22 @@
+// An invite link (#/invite/<token>): accept it, then open the room as an observer.
+
+import { api } from "../api.js";
+import { h } from "../dom.js";
+
+const MESSAGES = {
+  invite_invalid: "This invite link is not valid. Ask the candidate for a new one.",
+  invite_expired: "This invite link has expired. Ask the candidate for a new one.",
+};
+
+export async function inviteView(root, { token }, ctx) {
+  try {
+    const accepted = await api(`/invites/${encodeURIComponent(token)}/accept`, { method: "POST" });
+    ctx.redirect(`#/room/${accepted.session_id}`);
+  } catch (error) {
+    if (error.status === 401) throw error;
+    root.replaceChildren(h("section", { class: "panel error-panel", role: "alert" },
+      h("h1", { tabindex: "-1" }, "Cannot open this invite"),
+      h("p", {}, MESSAGES[error.code] || error.message),
+      h("p", {}, h("a", { href: "#/questions" }, "Go to the question bank"))));
+  }
+}

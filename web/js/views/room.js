@@ -1,0 +1,150 @@
+// The live room, for the candidate and for observers: the session's state from REST, then
+// every event over the WebSocket, folded into one state that every part redraws from.
+
+import { api, signOut } from "../api.js";
+import { ServerClock } from "../clock.js";
+import { announce, h } from "../dom.js";
+import { DraftBuffer } from "../drafts.js";
+import { CommandError, RoomSocket } from "../room.js";
+import { applyEvent, fromSnapshot, fromView } from "../state.js";
+import { candidateActions } from "../parts/actions.js";
+import { chat } from "../parts/chat.js";
+import { countdown } from "../parts/countdown.js";
+import { editors } from "../parts/editors.js";
+import { evaluation } from "../parts/evaluation.js";
+import { phaseBar } from "../parts/phasebar.js";
+import { hints, observerTools, presence } from "../parts/people.js";
+import { questionBody, questionHeader } from "../parts/question.js";
+
+const MESSAGES = {
+  clarification_budget_exhausted: "You have used all your clarifying questions.",
+  phase_illegal: "That is not possible in this phase any more.",
+  role_forbidden: "Your role in this room cannot do that.",
+  clarification_answered: "Someone already answered that question.",
+  rate_limited: "Slow down a little; try again in a moment.",
+  closed: "You left the room.",
+};
+
+const PHASE_NEWS = {
+  design: "The design phase has started.",
+  submitted: "The solution was submitted.",
+  evaluating: "The evaluation has started.",
+  evaluated: "The evaluation is ready.",
+  abandoned: "The session was abandoned.",
+};
+
+const CONNECTION = {
+  connecting: ["Connecting…", "connecting"],
+  open: ["Live", "open"],
+  reconnecting: ["Reconnecting… nothing you type is lost", "reconnecting"],
+};
+
+function friendly(error) {
+  if (error instanceof CommandError) return new Error(MESSAGES[error.code] || error.message);
+  return error;
+}
+
+export async function roomView(root, { id }, ctx) {
+  const view = await api(`/sessions/${encodeURIComponent(id)}`);
+  const clock = new ServerClock();
+  clock.sync(view.server_time);
+  const role = view.role;
+  let state = fromView(view);
+  const connection = h("p", { class: "connection connecting", role: "status" }, "Connecting…");
+
+  const socket = new RoomSocket(view.id, view.seq, {
+    frame: onFrame,
+    status: (kind) => {
+      const [text, cls] = CONNECTION[kind] || [kind, kind];
+      connection.textContent = text;
+      connection.className = `connection ${cls}`;
+      buffer?.setOnline(kind === "open");
+    },
+    fatal: (message, code) => {
+      connection.textContent = message;
+      connection.className = "connection fatal";
+      if (code === 4401) signOut().then(() => ctx.requireSignIn());
+    },
+    clock: (serverTime, rtt) => clock.sync(serverTime, rtt),
+  });
+  const command = (type, fields, key) => socket.send(type, fields, key).catch((e) => { throw friendly(e); });
+
+  const buffer = role === "candidate"
+    ? new DraftBuffer(view.id, (section, text) => command("draft", { section, text }, `draft:${section}`),
+      (section) => solution?.showStatus(section))
+    : null;
+
+  const parts = {
+    phases: phaseBar(),
+    timer: countdown(clock),
+    chat: chat({
+      role,
+      onAsk: (question) => command("clarify", { question }),
+      onAnswer: (clarificationId, text) => command("answer", { clarification_id: clarificationId, text }),
+    }),
+    evaluation: evaluation({
+      onRetry: role === "candidate"
+        ? () => api(`/sessions/${view.id}/evaluation/retry`, { method: "POST" }) : null,
+    }),
+    presence: presence(ctx.user.id),
+  };
+  const solution = editors({ buffer, role });
+  parts.solution = solution;
+  if (role === "candidate") {
+    parts.hints = hints();
+    parts.actions = candidateActions({
+      sessionId: view.id,
+      onAdvance: () => command("advance", { to: "design" }).then(() => ""),
+      onSubmit: async () => {
+        await buffer.flushAll();
+        await command("submit");
+        return "Submitted.";
+      },
+      onAbandon: () => command("abandon").then(() => ""),
+    });
+  } else {
+    parts.tools = observerTools({
+      onHint: (text) => command("hint", { text }),
+      onNote: (text) => command("note", { text }),
+      onAnswerMode: (mode) => command("answer_mode", { mode }),
+    });
+  }
+  buffer?.seed(state.draft);
+
+  const replayLink = h("a", { href: `#/replay/${view.id}`, class: "button secondary", hidden: true }, "Replay this session");
+  root.replaceChildren(h("div", { class: `room role-${role}` },
+    h("header", { class: "room-head" },
+      questionHeader(view.question, role === "observer" ? "Observing" : null),
+      h("div", { class: "room-status" }, parts.timer.el, connection)),
+    parts.phases.el,
+    h("div", { class: "room-grid" },
+      h("div", { class: "col-left" }, questionBody(view.question), parts.chat.el, parts.hints?.el),
+      h("div", { class: "col-main" }, parts.actions?.el, replayLink, parts.evaluation.el, solution.el),
+      h("div", { class: "col-side" }, parts.presence.el, parts.tools?.el))));
+
+  function render() {
+    for (const part of Object.values(parts)) part.update(state);
+    replayLink.hidden = !["evaluated", "abandoned", "expired", "submitted", "evaluating"].includes(state.phase);
+  }
+
+  function onFrame(frame) {
+    const before = state.phase;
+    if (frame.type === "snapshot") {
+      state = fromSnapshot(frame, state);
+      for (const [section, text] of Object.entries(state.draft)) buffer?.roomHas(section, text);
+    } else {
+      state = applyEvent(state, frame);
+      if (frame.type === "draft.updated") buffer?.roomHas(frame.section, frame.text);
+    }
+    if (state.phase !== before && PHASE_NEWS[state.phase]) announce(PHASE_NEWS[state.phase]);
+    render();
+  }
+
+  render();
+  socket.start();
+  return () => {
+    socket.stop();
+    buffer?.stop();
+    parts.timer.stop();
+  };
+}
