@@ -183,7 +183,14 @@ def command_type(command: Command) -> str:
     return tag
 
 
+def _check_storable(field: str, value: str) -> None:
+    # NUL cannot be stored in Postgres text or JSON; no honest client types one.
+    if "\x00" in value:
+        raise InvalidCommand(f"{field} must not contain NUL characters", field=field)
+
+
 def _check_text(field: str, value: str, limit: int = MAX_TEXT_CHARS) -> None:
+    _check_storable(field, value)
     if not value.strip():
         raise InvalidCommand(f"{field} must not be empty", field=field)
     if len(value) > limit:
@@ -191,6 +198,7 @@ def _check_text(field: str, value: str, limit: int = MAX_TEXT_CHARS) -> None:
 
 
 def _check_draft(command: Draft) -> None:
+    _check_storable("text", command.text)
     if command.section not in SECTIONS:
         raise InvalidCommand(f"unknown section {command.section!r}", field="section")
     if command.section == "language" and command.text not in LANGUAGES:

@@ -7,15 +7,10 @@ from typing import Literal
 
 import msgspec
 
-SOLUTION_SECTIONS = (
-    "functional_req",
-    "non_functional_req",
-    "entities",
-    "classes_and_relationships",
-    "apis",
-    "code",
-    "extra",
-)
+from domain.commands import SECTIONS
+
+# The rubric covers the written sections; `language` only labels the code.
+SOLUTION_SECTIONS = tuple(section for section in SECTIONS if section != "language")
 
 
 class BankRule(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

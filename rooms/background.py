@@ -15,6 +15,7 @@ import random
 import time
 from typing import TYPE_CHECKING
 
+from domain.commands import Leave
 from domain.errors import DomainError
 from domain.phases import TERMINAL
 from domain.timers import due_timers, next_due_at
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from domain.room import RoomState
+    from rooms.presence import PresenceBoard
     from rooms.service import RoomService
     from rooms.store import RoomStore
 
@@ -39,6 +41,8 @@ ARCHIVE_DELAY_SECS = 2.0
 ARCHIVE_POLL_SECS = 0.5
 ARCHIVE_LEASE_SECS = 30.0
 ARCHIVE_BATCH_ROOMS = 200
+# Presence expiries are tens of seconds; checking every few seconds is plenty.
+PRESENCE_POLL_SECS = 2.0
 # A finished room's Redis keys stay this long for late readers; replay then reads Postgres.
 FINISHED_ROOM_TTL_SECS = 24 * 3600
 
@@ -73,7 +77,19 @@ class Archiver:
             batch.append((session_id, seq, state, stored))
         if not batch:
             return
-        await archive.write(batch)
+        try:
+            await archive.write(batch)
+        except Exception:
+            if len(batch) == 1:
+                raise
+            # One bad room must not hold the others back: write them one by one.
+            log.exception("archiving %d rooms together failed; retrying one by one", len(batch))
+            for room in rooms:
+                try:
+                    await self._write([room])
+                except Exception:
+                    log.exception("archiving room %s failed; it stays dirty", room[0])
+            return
         for session_id, seq, state, _ in batch:
             await self.store.mark_archived(session_id, seq, self._clock())
             if state.phase in TERMINAL:
@@ -123,3 +139,33 @@ class TimerRunner:
             except Exception:
                 log.exception("firing timers failed; will retry")
             await asyncio.sleep(TIMER_POLL_SECS * random.uniform(0.8, 1.2))  # noqa: S311
+
+
+class PresenceSweeper:
+    """Turns sockets whose process died (presence not refreshed) into `presence.left`."""
+
+    def __init__(
+        self,
+        service: RoomService,
+        store: RoomStore,
+        board: PresenceBoard,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.service, self.store, self.board, self._clock = service, store, board, clock
+
+    async def sweep(self, session_id: str) -> None:
+        for user_id in await self.board.sweep(session_id, self._clock()):
+            with contextlib.suppress(DomainError):
+                await self.service.execute(session_id, Leave(user_id=user_id), SYSTEM)
+
+    async def run(self) -> None:
+        while True:
+            try:
+                claimed = await self.store.claim(
+                    keys.PRESENCE, self._clock(), TIMER_LEASE_SECS, 100
+                )
+                for session_id in claimed:
+                    await self.sweep(session_id)
+            except Exception:
+                log.exception("sweeping presence failed; will retry")
+            await asyncio.sleep(PRESENCE_POLL_SECS * random.uniform(0.8, 1.2))  # noqa: S311

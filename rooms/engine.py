@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING
 
 from domain.events import PhaseChanged, SolutionSubmitted
 from rooms import archive
-from rooms.background import Archiver, TimerRunner
+from rooms.background import Archiver, PresenceSweeper, TimerRunner
 from rooms.hub import Hub
+from rooms.presence import PresenceBoard
 from rooms.service import RoomService
 from rooms.store import RoomStore
 
@@ -31,6 +32,8 @@ class RoomEngine:
         self.archiver = Archiver(self.rooms, self.store)
         self.timers = TimerRunner(self.rooms, self.store)
         self.hub = Hub(redis, self.store)
+        self.presence = PresenceBoard(redis)
+        self.sweeper = PresenceSweeper(self.rooms, self.store, self.presence)
         self.rooms.on_append(self._flush_milestones)
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -42,11 +45,12 @@ class RoomEngine:
             await self.archiver.flush_state(session_id, seq, after)
 
     async def start_background(self) -> None:
-        """Fan-out, timers and archiving: what an app process runs."""
+        """Fan-out, timers, archiving and presence: what an app process runs."""
         await self.hub.start()
         self._tasks = [
             asyncio.create_task(self.timers.run(), name="room-timers"),
             asyncio.create_task(self.archiver.run(), name="room-archiver"),
+            asyncio.create_task(self.sweeper.run(), name="room-presence"),
         ]
 
     async def stop_background(self) -> None:

@@ -55,12 +55,26 @@ class Subscriber:
     idle socket costs no task (memory per idle connection is a measured target).
     """
 
-    __slots__ = ("_closed", "_pending", "_resync", "_send", "_store", "_writer", "last_seq",
-                 "observer", "session_id")
+    __slots__ = (
+        "_closed",
+        "_pending",
+        "_resync",
+        "_send",
+        "_store",
+        "_writer",
+        "last_seq",
+        "observer",
+        "session_id",
+    )
 
     def __init__(
-        self, session_id: str, observer: bool, last_seq: int, store: RoomStore,
-        send: Callable[[str], Awaitable[None]], resync: Callable[[], Awaitable[int]],
+        self,
+        session_id: str,
+        observer: bool,
+        last_seq: int,
+        store: RoomStore,
+        send: Callable[[str], Awaitable[None]],
+        resync: Callable[[], Awaitable[int]],
     ) -> None:
         self.session_id, self.observer, self.last_seq = session_id, observer, last_seq
         self._store, self._send, self._resync = store, send, resync

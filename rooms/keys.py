@@ -7,6 +7,8 @@ from __future__ import annotations
 DIRTY = "rooms:dirty"
 # Rooms with a timer to fire (score: when the next one is due).
 TIMERS = "rooms:timers"
+# Rooms with sockets whose presence may expire (score: the earliest expiry).
+PRESENCE = "rooms:presence"
 
 
 def tag(session_id: str) -> str:

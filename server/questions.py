@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Literal
 
 import msgspec
 
@@ -61,16 +62,16 @@ SUMMARY_COLUMNS = (
 )
 
 
-def _encode_cursor(title: str, question_id: uuid.UUID) -> str:
-    raw = msgspec.json.encode([title, str(question_id)])
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+def _encode_cursor(slug: str) -> str:
+    return base64.urlsafe_b64encode(msgspec.json.encode([slug])).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str) -> tuple[str, uuid.UUID]:
+def _decode_cursor(cursor: str) -> str:
+    """The last slug of the previous page (slugs are unique, lower-case: a stable order)."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        title, question_id = msgspec.json.decode(raw, type=tuple[str, str])
-        return title, uuid.UUID(question_id)
+        (slug,) = msgspec.json.decode(raw, type=tuple[str])
+        return slug
     except (binascii.Error, msgspec.DecodeError, msgspec.ValidationError, ValueError) as exc:
         raise BadRequest(
             "The cursor is not one this server issued.", code="invalid_cursor"
@@ -122,7 +123,7 @@ async def list_questions(
     limit: int,
     cursor: str | None,
 ) -> QuestionPage:
-    query = Question.select(*SUMMARY_COLUMNS).order_by(Question.title).order_by(Question.id)
+    query = Question.select(*SUMMARY_COLUMNS).order_by(Question.slug)
     if type:
         query = query.where(Question.type == type.upper())
     if difficulty:
@@ -136,15 +137,12 @@ async def list_questions(
         pattern = f"%{q.strip()}%"
         query = query.where(Question.title.ilike(pattern) | Question.description.ilike(pattern))
     if cursor:
-        title, last_id = _decode_cursor(cursor)
-        query = query.where(
-            (Question.title > title) | ((Question.title == title) & (Question.id > last_id))
-        )
+        query = query.where(Question.slug > _decode_cursor(cursor))
     rows = await query.limit(limit + 1)
     page, more = rows[:limit], len(rows) > limit
     companies = await _companies([row["id"] for row in page])
     items = [QuestionSummary(**_summary_fields(row, companies.get(row["id"], []))) for row in page]
-    next_cursor = _encode_cursor(page[-1]["title"], page[-1]["id"]) if more else None
+    next_cursor = _encode_cursor(page[-1]["slug"]) if more else None
     return QuestionPage(items=items, next_cursor=next_cursor)
 
 
@@ -166,3 +164,47 @@ async def get_question(id_or_slug: str) -> QuestionDetail:
     return QuestionDetail(
         **_summary_fields(row, companies.get(row["id"], [])), description=row["description"]
     )
+
+
+class QuestionEdit(msgspec.Struct, forbid_unknown_fields=True):
+    """An admin's changes; fields left out stay as they are."""
+
+    title: str | None = None
+    description: str | None = None
+    difficulty: Literal["easy", "medium", "hard"] | None = None
+    is_locked: bool | None = None
+    is_coming_soon: bool | None = None
+    clarifying_secs: int | None = None
+    design_secs: int | None = None
+    max_clarifications: int | None = None
+
+
+def _edit_values(edit: QuestionEdit) -> dict[Any, Any]:
+    from domain.timers import validate_durations
+
+    durations = {k: v for k, v in (("clarifying", edit.clarifying_secs),
+                                   ("design", edit.design_secs)) if v is not None}
+    validate_durations(durations)
+    if edit.title is not None and not 3 <= len(edit.title.strip()) <= 200:
+        raise BadRequest("A title has 3 to 200 characters.", code="invalid_request", field="title")
+    if edit.max_clarifications is not None and not 0 <= edit.max_clarifications <= 50:
+        raise BadRequest("max_clarifications is 0 to 50.", code="invalid_request",
+                         field="max_clarifications")
+    columns = {
+        Question.title: edit.title, Question.description: edit.description,
+        Question.difficulty: edit.difficulty, Question.is_locked: edit.is_locked,
+        Question.is_coming_soon: edit.is_coming_soon, Question.clarifying_secs: edit.clarifying_secs,
+        Question.design_secs: edit.design_secs, Question.max_clarifications: edit.max_clarifications,
+    }
+    return {column: value for column, value in columns.items() if value is not None}
+
+
+async def edit_question(id_or_slug: str, edit: QuestionEdit) -> QuestionDetail:
+    """Applies an admin's edit; `seed` will not overwrite an edited question."""
+    row = await find_question_row(id_or_slug)
+    values = _edit_values(edit)
+    now = datetime.now(UTC)
+    await Question.update({**values, Question.edited_at: now, Question.updated_at: now}).where(
+        Question.id == row["id"]
+    )
+    return await get_question(str(row["id"]))

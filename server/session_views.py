@@ -128,30 +128,54 @@ class EventPage(msgspec.Struct):
     next_after: int | None
 
 
-def session_view(session: dict[str, Any], question: dict[str, Any], seq: int, state: RoomState,
-                 role: str) -> SessionView:
+def session_view(
+    session: dict[str, Any], question: dict[str, Any], seq: int, state: RoomState, role: str
+) -> SessionView:
     visible = state.state_for(role)
     return SessionView(
         id=session["id"],
-        question=QuestionRef(question["id"], question["slug"], question["title"],
-                             question["type"], question["difficulty"], question["description"]),
-        role=role, phase=state.phase.value, mode=state.mode, answer_mode=state.answer_mode,
-        durations=state.durations, deadline=state.deadline, server_time=round(time.time(), 3),
+        question=QuestionRef(
+            question["id"],
+            question["slug"],
+            question["title"],
+            question["type"],
+            question["difficulty"],
+            question["description"],
+        ),
+        role=role,
+        phase=state.phase.value,
+        mode=state.mode,
+        answer_mode=state.answer_mode,
+        durations=state.durations,
+        deadline=state.deadline,
+        server_time=round(time.time(), 3),
         max_clarifications=state.max_clarifications,
         clarifications_left=clarifications_left(state),
-        clarifications=list(state.clarifications), draft=state.draft, presence=state.presence,
-        hints=list(state.hints), notes=list(visible.notes), seq=seq,
-        started_at=state.started_at, submitted_at=state.submitted_at,
-        evaluator=state.evaluator, evaluation_text=state.evaluation_text,
-        evaluation=state.evaluation, failure=state.failure,
+        clarifications=list(state.clarifications),
+        draft=state.draft,
+        presence=state.presence,
+        hints=list(state.hints),
+        notes=list(visible.notes),
+        seq=seq,
+        started_at=state.started_at,
+        submitted_at=state.submitted_at,
+        evaluator=state.evaluator,
+        evaluation_text=state.evaluation_text,
+        evaluation=state.evaluation,
+        failure=state.failure,
     )
 
 
 def summary(row: dict[str, Any]) -> SessionSummary:
     return SessionSummary(
-        id=row["id"], question_id=row["question_id"], question_slug=row["question_slug"],
-        question_title=row["question_title"], question_type=row["question_type"],
-        status=row["status"], mode=row["mode"], started_at=row["started_at"],
+        id=row["id"],
+        question_id=row["question_id"],
+        question_slug=row["question_slug"],
+        question_title=row["question_title"],
+        question_type=row["question_type"],
+        status=row["status"],
+        mode=row["mode"],
+        started_at=row["started_at"],
         ended_at=row["ended_at"],
         candidate_name=row["candidate_name"] or row["candidate_email"].split("@")[0],
         score=row.get("score"),

@@ -21,9 +21,9 @@ from litestar.exceptions import WebSocketDisconnect
 
 from domain.commands import Actor, Join, Leave, Role, decode_client_command
 from domain.errors import DomainError
-from rooms import keys
 from rooms.frames import Snapshot, snapshot_frame
 from rooms.hub import Subscriber
+from rooms.service import SYSTEM
 from server.auth.principal import authenticate_websocket, websocket_subprotocol
 from server.errors import AppError, NotFound
 from server.sessions import Access, Viewer
@@ -127,11 +127,29 @@ def _parse_after(raw: str | None) -> int | None:
 
 class RoomConnection:
     # Slots: thousands of these live at once, and each idle one should cost little memory.
-    __slots__ = ("_bucket", "_last_strike", "_send_lock", "_strikes", "actor", "name",
-                 "observer", "room_role", "services", "session_id", "socket")
+    __slots__ = (
+        "_bucket",
+        "_last_strike",
+        "_send_lock",
+        "_strikes",
+        "actor",
+        "connection_id",
+        "name",
+        "observer",
+        "room_role",
+        "services",
+        "session_id",
+        "socket",
+    )
 
-    def __init__(self, socket: WebSocket[Any, Any, Any], services: Services, viewer: Viewer,
-                 access: Access, name: str) -> None:
+    def __init__(
+        self,
+        socket: WebSocket[Any, Any, Any],
+        services: Services,
+        viewer: Viewer,
+        access: Access,
+        name: str,
+    ) -> None:
         self.socket, self.services = socket, services
         self.session_id = str(access.session["id"])
         self.room_role = access.room_role
@@ -142,6 +160,7 @@ class RoomConnection:
         self._bucket = TokenBucket(COMMANDS_PER_SEC, COMMAND_BURST)
         self._strikes = 0
         self._last_strike = 0.0
+        self.connection_id = uuid.uuid4().hex
 
     async def send_text(self, text: str) -> None:
         async with self._send_lock:
@@ -151,14 +170,22 @@ class RoomConnection:
         await self.send_text(_encoder.encode(frame).decode())
 
     async def heartbeat(self) -> None:
+        """Keeps the socket's presence alive and tells the client the server's time."""
+        now = time.time()
         with contextlib.suppress(Exception):
-            await self.send({"type": "heartbeat", "server_time": round(time.time(), 3)})
+            await self.services.engine.presence.refresh(
+                self.session_id, self.actor.user_id, self.connection_id, now
+            )
+            await self.send({"type": "heartbeat", "server_time": round(now, 3)})
 
     async def send_snapshot(self) -> int:
         seq, state = await self.services.rooms.state(self.session_id)
         role = self.room_role.value
-        extra = {"role": role, "server_time": round(time.time(), 3),
-                 "clarifications_left": max(0, state.max_clarifications - len(state.clarifications))}
+        extra = {
+            "role": role,
+            "server_time": round(time.time(), 3),
+            "clarifications_left": max(0, state.max_clarifications - len(state.clarifications)),
+        }
         await self.send_text(snapshot_frame(Snapshot(seq, state), role, extra).decode())
         return seq
 
@@ -166,32 +193,34 @@ class RoomConnection:
         current = await self.services.store.current_seq(self.session_id) or 0
         if after is None or after > current:
             after = await self.send_snapshot()
-        subscriber = Subscriber(self.session_id, self.observer, after, self.services.store,
-                                self.send_text, self.send_snapshot)
+        subscriber = Subscriber(
+            self.session_id,
+            self.observer,
+            after,
+            self.services.store,
+            self.send_text,
+            self.send_snapshot,
+        )
         await self.services.hub.subscribe(subscriber)
         self.services.heartbeats.add(self)
-        await self._presence(+1)
+        await self._presence(arriving=True)
         try:
             await self._read_loop()
         finally:
             self.services.hub.unsubscribe(subscriber)
             self.services.heartbeats.discard(self)
             with contextlib.suppress(Exception):
-                await self._presence(-1)
+                await self._presence(arriving=False)
 
-    async def _presence(self, delta: int) -> None:
-        """Joins on a user's first socket in the room, leaves on their last (across processes)."""
-        count = await self.services.redis.hincrby(keys.presence(self.session_id),
-                                                  self.actor.user_id, delta)
-        system = Actor(user_id="system", role=Role.SYSTEM)
-        if delta > 0 and count == 1:
-            join = Join(user_id=self.actor.user_id, role=self.room_role.value,
-                        name=self.name)
-            await self.services.rooms.execute(self.session_id, join, system)
-        elif delta < 0 and count <= 0:
-            await self.services.redis.hdel(keys.presence(self.session_id), self.actor.user_id)
-            await self.services.rooms.execute(self.session_id, Leave(user_id=self.actor.user_id),
-                                              system)
+    async def _presence(self, arriving: bool) -> None:
+        """Joins on a user's first live socket in the room, leaves on their last."""
+        board, now = self.services.engine.presence, time.time()
+        user = self.actor.user_id
+        if arriving and await board.join(self.session_id, user, self.connection_id, now):
+            join = Join(user_id=user, role=self.room_role.value, name=self.name)
+            await self.services.rooms.execute(self.session_id, join, SYSTEM)
+        elif not arriving and await board.leave(self.session_id, user, self.connection_id, now):
+            await self.services.rooms.execute(self.session_id, Leave(user_id=user), SYSTEM)
 
     async def _read_loop(self) -> None:
         while True:
@@ -199,7 +228,9 @@ class RoomConnection:
             if message["type"] == "websocket.disconnect":
                 return
             raw = message.get("text")
-            raw = raw if raw is not None else (message.get("bytes") or b"").decode("utf-8", "replace")
+            raw = (
+                raw if raw is not None else (message.get("bytes") or b"").decode("utf-8", "replace")
+            )
             reply = await self.handle(raw)
             await self.send(reply)
             if reply["type"] == "error" and reply["code"] in FLOOD_CODES and self._strike():
@@ -217,7 +248,9 @@ class RoomConnection:
     async def handle(self, raw: str) -> dict[str, Any]:
         """One client frame in, one `ack` / `pong` / `error` frame out."""
         if len(raw.encode()) > MAX_FRAME_BYTES:
-            return _error(None, "frame_too_large", f"Frames are limited to {MAX_FRAME_BYTES} bytes.")
+            return _error(
+                None, "frame_too_large", f"Frames are limited to {MAX_FRAME_BYTES} bytes."
+            )
         if not self._bucket.take():
             return _error(None, "rate_limited", "Too many commands; slow down.")
         try:
@@ -227,9 +260,14 @@ class RoomConnection:
         if not isinstance(envelope, dict) or not isinstance(envelope.get("type"), str):
             return _error(None, "invalid_frame", "A frame is a JSON object with a string 'type'.")
         command_id = envelope.pop("id", None)
-        if command_id is not None and (not isinstance(command_id, str | int) or isinstance(
-                command_id, bool) or len(str(command_id)) > MAX_COMMAND_ID_CHARS):
-            return _error(None, "invalid_frame", "'id' is a string or integer of at most 64 characters.")
+        if command_id is not None and (
+            not isinstance(command_id, str | int)
+            or isinstance(command_id, bool)
+            or len(str(command_id)) > MAX_COMMAND_ID_CHARS
+        ):
+            return _error(
+                None, "invalid_frame", "'id' is a string or integer of at most 64 characters."
+            )
         if envelope["type"] == "ping":
             return {"type": "pong", "id": command_id, "server_time": round(time.time(), 3)}
         return await self._command(envelope, command_id)
@@ -240,10 +278,14 @@ class RoomConnection:
         except msgspec.ValidationError as exc:
             known = envelope["type"] in _CLIENT_TYPES
             code = "invalid_command" if known else "unknown_type"
-            return _error(command_id, code, str(exc) if known else f"Unknown type {envelope['type']!r}.")
+            return _error(
+                command_id, code, str(exc) if known else f"Unknown type {envelope['type']!r}."
+            )
         try:
             outcome = await self.services.rooms.execute(
-                self.session_id, command, self.actor,
+                self.session_id,
+                command,
+                self.actor,
                 str(command_id) if command_id is not None else None,
             )
         except DomainError as exc:
@@ -256,13 +298,15 @@ class RoomConnection:
 
 
 FLOOD_CODES = frozenset({"rate_limited", "invalid_frame", "frame_too_large"})
-_CLIENT_TYPES = frozenset({"clarify", "advance", "draft", "submit", "abandon", "answer", "hint",
-                           "note", "answer_mode"})
+_CLIENT_TYPES = frozenset(
+    {"clarify", "advance", "draft", "submit", "abandon", "answer", "hint", "note", "answer_mode"}
+)
 
 
 @websocket("/ws/sessions/{session_id:uuid}", name="room-socket")
-async def room_socket(socket: WebSocket[Any, Any, Any], session_id: uuid.UUID,
-                      services: Services) -> None:
+async def room_socket(
+    socket: WebSocket[Any, Any, Any], session_id: uuid.UUID, services: Services
+) -> None:
     """The live room (see docs/protocol.md)."""
     try:
         after = _parse_after(socket.query_params.get("after"))
@@ -276,10 +320,14 @@ async def room_socket(socket: WebSocket[Any, Any, Any], session_id: uuid.UUID,
         await _refuse(socket, _close_code(exc), exc.code, exc.message)
         return
     await socket.accept(subprotocols=websocket_subprotocol(socket))
-    name = await services.sessions.display_name(viewer.user_id)
-    connection = RoomConnection(socket, services, viewer, access, name)
-    with contextlib.suppress(WebSocketDisconnect):
-        await connection.run(after)
+    try:
+        name = await services.sessions.display_name(viewer.user_id)
+        await RoomConnection(socket, services, viewer, access, name).run(after)
+    except WebSocketDisconnect:
+        pass
+    except Exception:
+        log.exception("room socket failed in %s", session_id)
+        raise
 
 
 async def _refuse(socket: WebSocket[Any, Any, Any], code: int, error: str, message: str) -> None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from litestar import Controller, get
+from litestar import Controller, get, patch
 from litestar.params import Parameter
 
 from server import questions
-from server.questions import MAX_PAGE, QuestionDetail, QuestionPage
+from server.auth.principal import require_role
+from server.questions import MAX_PAGE, QuestionDetail, QuestionEdit, QuestionPage
 
 
 class QuestionController(Controller):
@@ -32,3 +33,7 @@ class QuestionController(Controller):
     @get("/{id_or_slug:str}", summary="Get one question by id or slug")
     async def get_question(self, id_or_slug: str) -> QuestionDetail:
         return await questions.get_question(id_or_slug)
+
+    @patch("/{id_or_slug:str}", summary="Edit a question (admins)", guards=[require_role("admin")])
+    async def edit_question(self, id_or_slug: str, data: QuestionEdit) -> QuestionDetail:
+        return await questions.edit_question(id_or_slug, data)

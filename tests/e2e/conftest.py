@@ -41,8 +41,16 @@ def account(app_env: dict[str, str], database: str) -> Callable[..., Awaitable[A
     async def make(role: str = "candidate", name: str = "Ada") -> Account:
         user_id = uuid.uuid4()
         now = datetime.now(UTC)
-        await User.insert(User(id=user_id, email=f"{user_id.hex[:10]}@example.test", name=name,
-                               role=role, created_at=now, updated_at=now))
+        await User.insert(
+            User(
+                id=user_id,
+                email=f"{user_id.hex[:10]}@example.test",
+                name=name,
+                role=role,
+                created_at=now,
+                updated_at=now,
+            )
+        )
         token = issue_access_token(settings, Principal(user_id, role, uuid.uuid4())).token
         return user_id, token
 
@@ -58,7 +66,9 @@ class RoomClient:
         self._replies: dict[Any, asyncio.Future[dict[str, Any]]] = {}
         self._arrived = asyncio.Event()
         self._task = asyncio.create_task(self._read())
-        self.closed: asyncio.Future[tuple[int | None, str | None]] = asyncio.get_running_loop().create_future()
+        self.closed: asyncio.Future[tuple[int | None, str | None]] = (
+            asyncio.get_running_loop().create_future()
+        )
         self._next_id = 0
 
     async def _read(self) -> None:
@@ -67,7 +77,11 @@ class RoomClient:
                 frame = msgspec.json.decode(raw)
                 self.frames.append(frame)
                 self._arrived.set()
-                reply = self._replies.pop(frame.get("id"), None) if frame["type"] in ("ack", "error", "pong") else None
+                reply = (
+                    self._replies.pop(frame.get("id"), None)
+                    if frame["type"] in ("ack", "error", "pong")
+                    else None
+                )
                 if reply and not reply.done():
                     reply.set_result(frame)
         finally:
@@ -77,7 +91,9 @@ class RoomClient:
     async def command(self, type_: str, **fields: Any) -> dict[str, Any]:
         self._next_id += 1
         command_id = f"c-{self._next_id}-{uuid.uuid4().hex[:6]}"
-        return await self.send_raw(msgspec.json.encode({"type": type_, "id": command_id, **fields}).decode(), command_id)
+        return await self.send_raw(
+            msgspec.json.encode({"type": type_, "id": command_id, **fields}).decode(), command_id
+        )
 
     async def send_raw(self, text: str, reply_id: Any = None) -> dict[str, Any]:
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
@@ -88,7 +104,9 @@ class RoomClient:
     def events(self) -> list[dict[str, Any]]:
         return [f for f in self.frames if "." in f["type"]]  # room events have dotted types
 
-    async def wait_for(self, predicate: Callable[[list[dict[str, Any]]], bool], within_secs: float = 10.0) -> None:
+    async def wait_for(
+        self, predicate: Callable[[list[dict[str, Any]]], bool], within_secs: float = 10.0
+    ) -> None:
         async with asyncio.timeout(within_secs):
             while not predicate(self.frames):
                 self._arrived.clear()
@@ -104,8 +122,13 @@ class RoomClient:
 async def open_room() -> AsyncIterator[Callable[..., Awaitable[RoomClient]]]:
     clients: list[RoomClient] = []
 
-    async def open_(base_url: str, session_id: str, token: str, after: int | None = None,
-                    via: str = "subprotocol") -> RoomClient:
+    async def open_(
+        base_url: str,
+        session_id: str,
+        token: str,
+        after: int | None = None,
+        via: str = "subprotocol",
+    ) -> RoomClient:
         url = base_url.replace("http", "ws") + f"/ws/sessions/{session_id}"
         query = [] if after is None else [f"after={after}"]
         kwargs: dict[str, Any] = {"max_size": 2**22}

@@ -25,7 +25,9 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-async def start_session(base: str, token: str, slug: str = "parking-lot", **body: Any) -> dict[str, Any]:
+async def start_session(
+    base: str, token: str, slug: str = "parking-lot", **body: Any
+) -> dict[str, Any]:
     async with httpx.AsyncClient(base_url=base, timeout=10) as http:
         response = await http.post(f"/questions/{slug}/sessions", json=body, headers=bearer(token))
         assert response.status_code in (200, 201), response.text
@@ -37,7 +39,10 @@ def seqs(client: RoomClient) -> list[int]:
 
 
 async def test_candidate_and_observer_on_two_processes_run_a_whole_interview(
-    app: AppProcess, second_app: AppProcess, account: MakeAccount, open_room: OpenRoom,
+    app: AppProcess,
+    second_app: AppProcess,
+    account: MakeAccount,
+    open_room: OpenRoom,
 ) -> None:
     candidate_id, candidate = await account("candidate", "Cora")
     _, interviewer = await account("interviewer", "Ivan")
@@ -62,8 +67,11 @@ async def test_candidate_and_observer_on_two_processes_run_a_whole_interview(
     async with httpx.AsyncClient(base_url=second_app.url, timeout=10) as http:
         moved = await http.post(f"/sessions/{sid}/design", headers=bearer(candidate))
         assert moved.status_code == 200 and moved.json()["phase"] == "design"
-        saved = await http.put(f"/sessions/{sid}/solution", headers=bearer(candidate),
-                               json={"entities": "Lot, Floor, Spot, Ticket", "language": "java"})
+        saved = await http.put(
+            f"/sessions/{sid}/solution",
+            headers=bearer(candidate),
+            json={"entities": "Lot, Floor, Spot, Ticket", "language": "java"},
+        )
         assert saved.json()["draft"]["entities"] == "Lot, Floor, Spot, Ticket"
     assert (await cand.command("draft", section="apis", text="POST /tickets"))["type"] == "ack"
     await obs.wait_for(lambda fs: any(f.get("text") == "POST /tickets" for f in fs))
@@ -94,7 +102,10 @@ async def test_candidate_and_observer_on_two_processes_run_a_whole_interview(
 
 
 async def test_resume_on_the_other_process_after_sigkill_loses_nothing(
-    app_env: dict[str, str], artifacts: Path, app: AppProcess, account: MakeAccount,
+    app_env: dict[str, str],
+    artifacts: Path,
+    app: AppProcess,
+    account: MakeAccount,
     open_room: OpenRoom,
 ) -> None:
     doomed = AppProcess(env=app_env).start(artifacts)
@@ -120,11 +131,17 @@ async def test_resume_on_the_other_process_after_sigkill_loses_nothing(
 
 
 async def test_phase_timer_fires_exactly_once_across_two_processes(
-    app: AppProcess, second_app: AppProcess, account: MakeAccount, open_room: OpenRoom,
+    app: AppProcess,
+    second_app: AppProcess,
+    account: MakeAccount,
+    open_room: OpenRoom,
 ) -> None:
     _, candidate = await account()
-    sid = (await start_session(app.url, candidate, slug="tic-tac-toe",
-                               durations={"clarifying": 10, "design": 600}))["id"]
+    sid = (
+        await start_session(
+            app.url, candidate, slug="tic-tac-toe", durations={"clarifying": 10, "design": 600}
+        )
+    )["id"]
     watcher = await open_room(second_app.url, sid, candidate)
     await watcher.wait_for(
         lambda fs: any(f["type"] == "phase.changed" and f["to_phase"] == "design" for f in fs), 20
@@ -137,7 +154,10 @@ async def test_phase_timer_fires_exactly_once_across_two_processes(
 
 
 async def test_a_room_comes_back_from_postgres_after_redis_is_flushed(
-    app: AppProcess, servers: SuiteServers, account: MakeAccount, open_room: OpenRoom,
+    app: AppProcess,
+    servers: SuiteServers,
+    account: MakeAccount,
+    open_room: OpenRoom,
 ) -> None:
     _, candidate = await account()
     sid = (await start_session(app.url, candidate, slug="vending-machine"))["id"]

@@ -24,12 +24,15 @@ async def client(app: AppProcess) -> httpx.AsyncClient:
 
 
 async def test_start_creates_then_resumes_the_unfinished_session(
-    client: httpx.AsyncClient, account: MakeAccount,
+    client: httpx.AsyncClient,
+    account: MakeAccount,
 ) -> None:
     _, token = await account()
-    first = await client.post("/questions/elevator-system/sessions",
-                              json={"mode": "timed", "durations": {"clarifying": 300}},
-                              headers=bearer(token))
+    first = await client.post(
+        "/questions/elevator-system/sessions",
+        json={"mode": "timed", "durations": {"clarifying": 300}},
+        headers=bearer(token),
+    )
     assert first.status_code == 201
     body = first.json()
     assert body["durations"]["clarifying"] == 300 and body["deadline"] > body["server_time"]
@@ -53,8 +56,12 @@ async def test_start_creates_then_resumes_the_unfinished_session(
     ],
 )
 async def test_start_refusals_are_coded(
-    client: httpx.AsyncClient, account: MakeAccount, slug: str, body: dict[str, object],
-    status: int, code: str,
+    client: httpx.AsyncClient,
+    account: MakeAccount,
+    slug: str,
+    body: dict[str, object],
+    status: int,
+    code: str,
 ) -> None:
     _, token = await account()
     response = await client.post(f"/questions/{slug}/sessions", json=body, headers=bearer(token))
@@ -63,20 +70,35 @@ async def test_start_refusals_are_coded(
     assert (await client.get("/sessions", headers=bearer(token))).json() == []
 
 
-async def test_rest_commands_mirror_the_socket(client: httpx.AsyncClient, account: MakeAccount) -> None:
+async def test_rest_commands_mirror_the_socket(
+    client: httpx.AsyncClient, account: MakeAccount
+) -> None:
     _, token = await account()
-    sid = (await client.post("/questions/library-management/sessions", json={"mode": "untimed"},
-                             headers=bearer(token))).json()["id"]
-    answer = (await client.post(f"/sessions/{sid}/clarifications",
-                                json={"question": "Is there a limit on books per member?"},
-                                headers=bearer(token))).json()
-    assert answer["status"] == "answered" and answer["answer"] and answer["clarification_id"] == "c1"
+    sid = (
+        await client.post(
+            "/questions/library-management/sessions",
+            json={"mode": "untimed"},
+            headers=bearer(token),
+        )
+    ).json()["id"]
+    answer = (
+        await client.post(
+            f"/sessions/{sid}/clarifications",
+            json={"question": "Is there a limit on books per member?"},
+            headers=bearer(token),
+        )
+    ).json()
+    assert (
+        answer["status"] == "answered" and answer["answer"] and answer["clarification_id"] == "c1"
+    )
     state = (await client.get(f"/sessions/{sid}", headers=bearer(token))).json()
     assert state["clarifications_left"] == answer["clarifications_left"]
     assert state["deadline"] is None and state["mode"] == "untimed"
     early = await client.post(f"/sessions/{sid}/submit", headers=bearer(token))
     assert early.status_code == 409 and early.json()["error"]["code"] == "phase_illegal"
-    bad = await client.put(f"/sessions/{sid}/solution", json={"language": "cobol"}, headers=bearer(token))
+    bad = await client.put(
+        f"/sessions/{sid}/solution", json={"language": "cobol"}, headers=bearer(token)
+    )
     assert bad.status_code == 400
     note = await client.post(f"/sessions/{sid}/notes", json={"text": "mine"}, headers=bearer(token))
     assert note.status_code == 403 and note.json()["error"]["code"] == "role_forbidden"
@@ -85,13 +107,17 @@ async def test_rest_commands_mirror_the_socket(client: httpx.AsyncClient, accoun
 
 
 async def test_other_users_cannot_see_a_session_until_invited(
-    client: httpx.AsyncClient, account: MakeAccount, app: AppProcess, open_room: OpenRoom,
+    client: httpx.AsyncClient,
+    account: MakeAccount,
+    app: AppProcess,
+    open_room: OpenRoom,
 ) -> None:
     _, owner = await account()
     _, stranger = await account()
     _, friend = await account()
-    sid = (await client.post("/questions/snake-and-ladder/sessions", json={},
-                             headers=bearer(owner))).json()["id"]
+    sid = (
+        await client.post("/questions/snake-and-ladder/sessions", json={}, headers=bearer(owner))
+    ).json()["id"]
     hidden = await client.get(f"/sessions/{sid}", headers=bearer(stranger))
     assert hidden.status_code == 404 and hidden.json()["error"]["code"] == "session_not_found"
     refused = await open_room(app.url, sid, stranger)
@@ -109,14 +135,42 @@ async def test_other_users_cannot_see_a_session_until_invited(
     assert still_hidden.status_code == 404
 
 
-async def test_live_rooms_are_for_interviewers(client: httpx.AsyncClient, account: MakeAccount) -> None:
+async def test_live_rooms_are_for_interviewers(
+    client: httpx.AsyncClient, account: MakeAccount
+) -> None:
     _, candidate = await account()
     _, interviewer = await account("interviewer")
-    sid = (await client.post("/questions/tic-tac-toe/sessions", json={},
-                             headers=bearer(candidate))).json()["id"]
+    sid = (
+        await client.post("/questions/tic-tac-toe/sessions", json={}, headers=bearer(candidate))
+    ).json()["id"]
     denied = await client.get("/sessions/live", headers=bearer(candidate))
     assert denied.status_code == 403
     live = (await client.get("/sessions/live", headers=bearer(interviewer))).json()
     assert sid in [s["id"] for s in live]
     unauthenticated = await client.get("/sessions/live")
     assert unauthenticated.status_code == 401
+
+
+async def test_an_admin_edit_changes_the_question_and_survives_reseeding(
+    client: httpx.AsyncClient, account: MakeAccount, database: str,
+) -> None:
+    from server.seed import seed
+
+    _, admin = await account("admin")
+    _, candidate = await account()
+    denied = await client.patch("/questions/web-crawler", json={"is_locked": True},
+                                headers=bearer(candidate))
+    assert denied.status_code == 403
+    bad = await client.patch("/questions/web-crawler", json={"design_secs": 1},
+                             headers=bearer(admin))
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_command"
+    edited = await client.patch("/questions/web-crawler",
+                                json={"title": "Design a Polite Web Crawler", "design_secs": 1800},
+                                headers=bearer(admin))
+    assert edited.status_code == 200
+    assert edited.json()["title"] == "Design a Polite Web Crawler"
+    report = await seed()
+    assert report.kept_admin_edits >= 1
+    again = (await client.get("/questions/web-crawler")).json()
+    assert again["title"] == "Design a Polite Web Crawler"
+    assert again["durations"]["design"] == 1800

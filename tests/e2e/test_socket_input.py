@@ -30,7 +30,9 @@ async def room_state(app: AppProcess, sid: str, token: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def room(app: AppProcess, account: MakeAccount, open_room: OpenRoom) -> tuple[str, str, str, RoomClient, RoomClient]:
+async def room(
+    app: AppProcess, account: MakeAccount, open_room: OpenRoom
+) -> tuple[str, str, str, RoomClient, RoomClient]:
     _, candidate = await account()
     _, interviewer = await account("interviewer")
     sid = (await start_session(app.url, candidate, slug="rate-limiter"))["id"]
@@ -58,7 +60,10 @@ BAD_FRAMES = [
 
 @pytest.mark.parametrize(("frame", "code"), BAD_FRAMES)
 async def test_bad_frames_get_a_coded_error_and_change_nothing(
-    app: AppProcess, room: tuple[str, str, str, RoomClient, RoomClient], frame: str, code: str,
+    app: AppProcess,
+    room: tuple[str, str, str, RoomClient, RoomClient],
+    frame: str,
+    code: str,
 ) -> None:
     sid, candidate, _, cand, _ = room
     before = await room_state(app, sid, candidate)
@@ -84,8 +89,11 @@ async def test_an_observer_cannot_act_as_the_candidate(
     room: tuple[str, str, str, RoomClient, RoomClient],
 ) -> None:
     _, _, _, _, obs = room
-    for type_, fields in [("clarify", {"question": "May I?"}), ("advance", {"to": "design"}),
-                          ("draft", {"section": "apis", "text": "x"})]:
+    for type_, fields in [
+        ("clarify", {"question": "May I?"}),
+        ("advance", {"to": "design"}),
+        ("draft", {"section": "apis", "text": "x"}),
+    ]:
         reply = await obs.command(type_, **fields)
         assert reply["code"] == "role_forbidden"
 
@@ -108,20 +116,48 @@ def random_frame(rng: random.Random) -> str:
     choice = rng.random()
     if choice < 0.15:
         return rng.choice(["", "{", "}", "[]", "null", "42", '"s"', "{" * 50, "\x00"])
-    fields: dict[str, Any] = {"type": rng.choice([
-        "clarify", "advance", "draft", "submit", "abandon", "answer", "hint", "note",
-        "answer_mode", "ping", "join", "evaluation_complete", "nope", 7,
-    ]), "id": rng.choice([rng.randint(0, 10**6), f"f{rng.random()}", None, [], "y" * 80])}
-    for name in rng.sample(["question", "to", "section", "text", "mode", "clarification_id",
-                            "extra"], k=rng.randint(0, 3)):
-        fields[name] = rng.choice([*texts, rng.choice(["design", "submitted", "apis", "code",
-                                                       "language", "human", "rules", "c1"]),
-                                   rng.randint(-5, 5), None, {"a": 1}])
+    fields: dict[str, Any] = {
+        "type": rng.choice(
+            [
+                "clarify",
+                "advance",
+                "draft",
+                "submit",
+                "abandon",
+                "answer",
+                "hint",
+                "note",
+                "answer_mode",
+                "ping",
+                "join",
+                "evaluation_complete",
+                "nope",
+                7,
+            ]
+        ),
+        "id": rng.choice([rng.randint(0, 10**6), f"f{rng.random()}", None, [], "y" * 80]),
+    }
+    for name in rng.sample(
+        ["question", "to", "section", "text", "mode", "clarification_id", "extra"],
+        k=rng.randint(0, 3),
+    ):
+        fields[name] = rng.choice(
+            [
+                *texts,
+                rng.choice(
+                    ["design", "submitted", "apis", "code", "language", "human", "rules", "c1"]
+                ),
+                rng.randint(-5, 5),
+                None,
+                {"a": 1},
+            ]
+        )
     return json.dumps(fields)
 
 
 async def test_fuzzed_frames_never_break_the_room(
-    app: AppProcess, room: tuple[str, str, str, RoomClient, RoomClient],
+    app: AppProcess,
+    room: tuple[str, str, str, RoomClient, RoomClient],
 ) -> None:
     sid, _, interviewer, cand, obs = room
     seed = random.randrange(2**32)
@@ -133,14 +169,19 @@ async def test_fuzzed_frames_never_break_the_room(
         await asyncio.sleep(1.5)  # inside the rate limit, so most frames reach the room
     sent = 6 * 25
     for client in (cand, obs):
-        await client.wait_for(lambda fs: sum(f["type"] in ("ack", "error", "pong") for f in fs) >= sent)
+        await client.wait_for(
+            lambda fs: sum(f["type"] in ("ack", "error", "pong") for f in fs) >= sent
+        )
         assert not client.closed.done(), f"seed {seed}: socket closed"
     state = await room_state(app, sid, interviewer)
     assert state["phase"] in {p.value for p in Phase}, f"seed {seed}"
     assert len(state["clarifications"]) <= state["max_clarifications"]
     async with httpx.AsyncClient(base_url=app.url, timeout=10) as http:
-        log = (await http.get(f"/sessions/{sid}/events", headers=bearer(interviewer),
-                              params={"limit": 1000})).json()["events"]
+        log = (
+            await http.get(
+                f"/sessions/{sid}/events", headers=bearer(interviewer), params={"limit": 1000}
+            )
+        ).json()["events"]
     assert [e["seq"] for e in log] == list(range(1, len(log) + 1)), f"seed {seed}"
     phases = [Phase.CLARIFYING]
     for event in log:

@@ -10,8 +10,9 @@ import redis.asyncio as aioredis
 
 from domain.tables import InterviewSession, Question, User
 from rooms import archive
-from rooms.background import Archiver, TimerRunner
+from rooms.background import Archiver, PresenceSweeper, TimerRunner
 from rooms.hub import Hub
+from rooms.presence import PresenceBoard
 from rooms.service import RoomService
 from rooms.store import RoomStore
 
@@ -47,6 +48,9 @@ class Process:
         self.hub = Hub(self.redis, self.store)
         self.timers = TimerRunner(self.service, self.store, clock=self.clock)
         self.archiver = Archiver(self.service, self.store, clock=self.clock)
+
+    def sweeper_for(self, board: PresenceBoard) -> PresenceSweeper:
+        return PresenceSweeper(self.service, self.store, board, clock=self.clock)
 
 
 async def make_user(role: str = "candidate") -> uuid.UUID:

@@ -263,10 +263,14 @@ async def test_human_answer_mode_waits_for_the_interviewer_then_falls_back(
     session_id, candidate = await new_room(a, max_clarifications=5)
     observer = Actor(user_id="interviewer-7", role=Role.OBSERVER)
     await b.service.execute(session_id, AnswerMode(mode="human"), observer)
-    await a.service.execute(session_id, Clarify(question="Do we need to support EV charging?"), candidate)
+    await a.service.execute(
+        session_id, Clarify(question="Do we need to support EV charging?"), candidate
+    )
     _, state = await b.service.state(session_id)
     assert state.clarifications[-1].answer is None, "pending until a human answers"
-    await b.service.execute(session_id, Answer(clarification_id="c1", text="Yes, 10% of spots."), observer)
+    await b.service.execute(
+        session_id, Answer(clarification_id="c1", text="Yes, 10% of spots."), observer
+    )
     await a.service.execute(session_id, Clarify(question="How many floors are there?"), candidate)
     clock.advance(HUMAN_ANSWER_TIMEOUT_SECS + 1)
     await b.timers.fire(session_id)
@@ -277,3 +281,27 @@ async def test_human_answer_mode_waits_for_the_interviewer_then_falls_back(
     with pytest.raises(DomainError) as late:
         await b.service.execute(session_id, Answer(clarification_id="c2", text="late"), observer)
     assert late.value.code == "clarification_answered"
+
+
+async def test_presence_counts_sockets_and_expires_a_dead_process_s(
+    processes: list[Process], clock: FakeClock
+) -> None:
+    from domain.commands import Join
+    from rooms.presence import PRESENCE_TTL_SECS, PresenceBoard
+
+    a, b = processes
+    session_id, _ = await new_room(a)
+    board_a, board_b = PresenceBoard(a.redis), PresenceBoard(b.redis)
+    assert await board_a.join(session_id, "ivan", "socket-1", clock.now)  # first socket: arrives
+    assert not await board_b.join(session_id, "ivan", "socket-2", clock.now)  # a second tab
+    await a.service.execute(session_id, Join(user_id="ivan", role="observer", name="Ivan"), SYSTEM)
+    assert not await board_a.leave(session_id, "ivan", "socket-1", clock.now)  # one tab closed
+    clock.advance(PRESENCE_TTL_SECS / 2)
+    assert await board_a.sweep(session_id, clock.now) == []
+    clock.advance(PRESENCE_TTL_SECS)  # process b died: socket-2 was never refreshed
+    sweeper = b.sweeper_for(board_b)
+    await sweeper.sweep(session_id)
+    _, state = await a.service.state(session_id)
+    assert "ivan" not in state.presence
+    log = [s.frame for s in await a.store.read(session_id, 0)]
+    assert sum(b'"presence.left"' in f for f in log) == 1

@@ -50,15 +50,33 @@ class Tally:
     sent: int = 0
 
 
-async def make_accounts(env: dict[str, str], rooms: int, observers: int) -> tuple[list[str], list[str]]:
+async def make_accounts(
+    env: dict[str, str], rooms: int, observers: int
+) -> tuple[list[str], list[str]]:
     settings = load_settings(env)
     now = datetime.now(UTC)
-    users = [User(id=uuid.uuid4(), email=f"bench-{uuid.uuid4().hex[:12]}@example.test",
-                  name="Bench", role="candidate", created_at=now, updated_at=now)
-             for _ in range(rooms)]
-    staff = [User(id=uuid.uuid4(), email=f"watch-{uuid.uuid4().hex[:12]}@example.test",
-                  name="Watcher", role="interviewer", created_at=now, updated_at=now)
-             for _ in range(observers)]
+    users = [
+        User(
+            id=uuid.uuid4(),
+            email=f"bench-{uuid.uuid4().hex[:12]}@example.test",
+            name="Bench",
+            role="candidate",
+            created_at=now,
+            updated_at=now,
+        )
+        for _ in range(rooms)
+    ]
+    staff = [
+        User(
+            id=uuid.uuid4(),
+            email=f"watch-{uuid.uuid4().hex[:12]}@example.test",
+            name="Watcher",
+            role="interviewer",
+            created_at=now,
+            updated_at=now,
+        )
+        for _ in range(observers)
+    ]
     await User.insert(*users, *staff)
 
     def token(user: User, role: str) -> str:
@@ -70,19 +88,28 @@ async def make_accounts(env: dict[str, str], rooms: int, observers: int) -> tupl
 async def start_sessions(base: str, tokens: list[str]) -> list[str]:
     limits = httpx.Limits(max_connections=50)
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
+
         async def start(i: int, token: str) -> str:
-            response = await http.post(f"/questions/{SLUGS[i % len(SLUGS)]}/sessions",
-                                       json={"mode": "untimed"},
-                                       headers={"Authorization": f"Bearer {token}"})
+            response = await http.post(
+                f"/questions/{SLUGS[i % len(SLUGS)]}/sessions",
+                json={"mode": "untimed"},
+                headers={"Authorization": f"Bearer {token}"},
+            )
             response.raise_for_status()
             return str(response.json()["id"])
+
         return list(await asyncio.gather(*(start(i, t) for i, t in enumerate(tokens))))
 
 
 async def open_socket(base: str, session_id: str, token: str) -> ClientConnection:
     url = base.replace("http", "ws") + f"/ws/sessions/{session_id}"
-    return await connect(url, subprotocols=["bearer", token], max_size=2**20,  # type: ignore[list-item]
-                         ping_interval=None, open_timeout=60)
+    return await connect(
+        url,
+        subprotocols=["bearer", token],
+        max_size=2**20,  # type: ignore[list-item]
+        ping_interval=None,
+        open_timeout=60,
+    )
 
 
 async def observe(ws: ClientConnection, tally: Tally) -> None:
@@ -102,20 +129,25 @@ async def observe(ws: ClientConnection, tally: Tally) -> None:
             last[key[0]] = key[1]
 
 
-async def candidate(ws: ClientConnection, room: int, rate: float, until: float, tally: Tally) -> None:
+async def candidate(
+    ws: ClientConnection, room: int, rate: float, until: float, tally: Tally
+) -> None:
     async def drain() -> None:
         with contextlib.suppress(Exception):
             async for _ in ws:
                 pass
 
     reader = asyncio.create_task(drain())
-    await asyncio.sleep(random.uniform(0, 1 / rate))  # noqa: S311 - spread the rooms' phases
+    await asyncio.sleep(random.uniform(0, 1 / rate))
     edit, next_at = 0, time.monotonic()
     while time.monotonic() < until:
         head = f"{room}:{edit}:{time.time():.6f}:"
         text = head + "x" * (EDIT_BYTES - len(head))
-        await ws.send(msgspec.json.encode({"type": "draft", "id": edit, "section": "apis",
-                                           "text": text}).decode())
+        await ws.send(
+            msgspec.json.encode(
+                {"type": "draft", "id": edit, "section": "apis", "text": text}
+            ).decode()
+        )
         tally.sent += 1
         edit += 1
         next_at += 1 / rate
@@ -125,13 +157,25 @@ async def candidate(ws: ClientConnection, room: int, rate: float, until: float, 
 
 
 def pct(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=1000)[int(q * 1000) - 1] * 1000 if len(values) > 2 else float("nan")
+    return (
+        statistics.quantiles(values, n=1000)[int(q * 1000) - 1] * 1000
+        if len(values) > 2
+        else float("nan")
+    )
 
 
-async def run_load(base: str, sessions: list[str], cand_tokens: list[str], obs_tokens: list[str],
-                   rate: float, seconds: float) -> dict[str, Any]:
+async def run_load(
+    base: str,
+    sessions: list[str],
+    cand_tokens: list[str],
+    obs_tokens: list[str],
+    rate: float,
+    seconds: float,
+) -> dict[str, Any]:
     tally = Tally()
-    cands = [await open_socket(base, sid, tok) for sid, tok in zip(sessions, cand_tokens, strict=True)]
+    cands = [
+        await open_socket(base, sid, tok) for sid, tok in zip(sessions, cand_tokens, strict=True)
+    ]
     observers = [await open_socket(base, sid, tok) for sid in sessions for tok in obs_tokens]
     watchers = [asyncio.create_task(observe(ws, tally)) for ws in observers]
     await asyncio.sleep(1.0)  # snapshots delivered, presence settled
@@ -150,26 +194,39 @@ async def run_load(base: str, sessions: list[str], cand_tokens: list[str], obs_t
     lost = expected - sum(min(n, len(obs_tokens)) for n in tally.received.values())
     duplicated = sum(max(0, n - len(obs_tokens)) for n in tally.received.values())
     return {
-        "rooms": len(sessions), "sockets": len(cands) + len(observers), "rate_per_room": rate,
+        "rooms": len(sessions),
+        "sockets": len(cands) + len(observers),
+        "rate_per_room": rate,
         "offered_edits_per_s": round(tally.sent / elapsed, 1),
         "delivered_events_per_s": round(delivered / elapsed, 1),
-        "p50_ms": round(pct(tally.latencies, 0.5), 2), "p99_ms": round(pct(tally.latencies, 0.99), 2),
+        "p50_ms": round(pct(tally.latencies, 0.5), 2),
+        "p99_ms": round(pct(tally.latencies, 0.99), 2),
         "max_ms": round(max(tally.latencies) * 1000, 2) if tally.latencies else None,
-        "lost": lost, "duplicated": duplicated, "reordered": tally.reordered, "edits": unique,
+        "lost": lost,
+        "duplicated": duplicated,
+        "reordered": tally.reordered,
+        "edits": unique,
     }
 
 
-async def idle_cost(base: str, app: AppProcess, sessions: list[str], obs_tokens: list[str],
-                    count: int) -> dict[str, Any]:
+async def idle_cost(
+    base: str, app: AppProcess, sessions: list[str], obs_tokens: list[str], count: int
+) -> dict[str, Any]:
     before = app.rss_bytes()
-    sockets = [await open_socket(base, sessions[i % len(sessions)], obs_tokens[i % len(obs_tokens)])
-               for i in range(count)]
+    sockets = [
+        await open_socket(base, sessions[i % len(sessions)], obs_tokens[i % len(obs_tokens)])
+        for i in range(count)
+    ]
     await asyncio.sleep(3.0)
     after = app.rss_bytes()
     for ws in sockets:
         await ws.close()
-    return {"idle_sockets": count, "rss_before_mb": round(before / 2**20, 1),
-            "rss_after_mb": round(after / 2**20, 1), "bytes_per_idle_socket": (after - before) // count}
+    return {
+        "idle_sockets": count,
+        "rss_before_mb": round(before / 2**20, 1),
+        "rss_after_mb": round(after / 2**20, 1),
+        "bytes_per_idle_socket": (after - before) // count,
+    }
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -177,8 +234,13 @@ async def main(args: argparse.Namespace) -> None:
         os.sched_setaffinity(0, {1})  # the load generator keeps to its own core
     data = Path(tempfile.mkdtemp(prefix="bench-rooms-"))
     servers = SuiteServers.start(data)
-    env = {"DATABASE_URL": servers.database_url, "REDIS_URL": servers.redis_url,
-           "DATA_DIR": str(data), "ENV": "test", "LOG_LEVEL": "warning"}
+    env = {
+        "DATABASE_URL": servers.database_url,
+        "REDIS_URL": servers.redis_url,
+        "DATA_DIR": str(data),
+        "ENV": "test",
+        "LOG_LEVEL": "warning",
+    }
     db.configure(servers.database_url)
     await db.start_pool(max_size=5)
     await db.migrate()
@@ -188,7 +250,10 @@ async def main(args: argparse.Namespace) -> None:
         rooms = max(args.rooms, 1)
         cand_tokens, obs_tokens = await make_accounts(env, rooms, args.observers)
         sessions = await start_sessions(app.url, cand_tokens)
-        print(f"# {rooms} rooms x (1 candidate + {args.observers} observers), one app process", flush=True)
+        print(
+            f"# {rooms} rooms x (1 candidate + {args.observers} observers), one app process",
+            flush=True,
+        )
         if args.idle:
             print(await idle_cost(app.url, app, sessions, obs_tokens, args.idle), flush=True)
         rates = [1, 2, 5, 8, 10, 12, 15] if args.search else ([args.rate] if args.rate else [])
@@ -204,7 +269,9 @@ async def main(args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rooms", type=int, default=200)
     parser.add_argument("--observers", type=int, default=2, help="observers per room (K)")
     parser.add_argument("--rate", type=float, default=0, help="edits per second per room")

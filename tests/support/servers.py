@@ -118,7 +118,7 @@ class AppProcess:
 
     def rss_bytes(self) -> int:
         """Resident memory of the server process (the one `prefix` execs into)."""
-        for line in open(f"/proc/{self.pid}/status").read().splitlines():
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) * 1024
         raise RuntimeError("no VmRSS")

@@ -294,6 +294,8 @@ def test_same_draft_text_twice_emits_once() -> None:
         c.Clarify(""),
         c.Clarify("   "),
         c.Clarify("?" * (MAX_TEXT_CHARS + 1)),
+        c.Clarify("nul \x00 inside"),
+        c.Draft("apis", "GET /a\x00"),
         c.Advance("submitted"),
     ],
 )
