@@ -29,7 +29,8 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 bench: $(STAMP)
-	$(BIN)/python -m pytest tests/perf -s -p no:randomly -m perf
+	$(BIN)/python -m tests.perf.bench_rooms --rooms 200 --observers 2 --search --idle 2000
+	$(BIN)/python -m tests.perf.bench_evaluation
 
 clean-data:
 	rm -rf .data

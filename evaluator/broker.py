@@ -21,8 +21,8 @@ if TYPE_CHECKING:
 QUEUE_NAME = "interview_rooms:tasks"
 CONSUMER_GROUP = "interview_rooms:workers"
 # A worker that dies mid-job leaves its message pending; after this long another worker claims it.
-# Longer than the slowest evaluation we allow (model timeout x retries), so live jobs aren't stolen
-# (and a live one that is gets no second run: the job's lease sends the copy away).
+# Longer than a normal evaluation, so live jobs are rarely offered twice; a copy of a live job only
+# stands by (the job's lease) and takes over if the first worker dies.
 UNACKED_LOCK_TIMEOUT_SECS = 300.0
 # Bounded stream: acknowledged jobs are trimmed; 10k is days of submissions for one instance.
 STREAM_MAXLEN = 10_000

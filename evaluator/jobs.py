@@ -4,7 +4,9 @@
   row) and nothing is streamed again.
 - Otherwise the job takes the solution's lease (waiting out a dead holder's), streams the
   feedback into the room, stores the result once, then completes the room from the stored row.
-- A job that cannot get the lease leaves the evaluation to its live holder.
+- A copy of a job whose holder is alive (the broker redelivers a job that runs longer than the
+  redelivery time) waits as a standby: it takes over if the holder dies, and finds the stored
+  result if the holder finishes. It never acknowledges the job while the holder still runs.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("interview_rooms.evaluator")
 
 INTERNAL_FAILURE = "The evaluation stopped because of an internal error. You can retry it."
-# A lease outlives its holder by at most this; a waiting job waits a little longer.
+# A lease outlives its holder by at most its TTL; a standby waits this much longer.
 LEASE_WAIT_MARGIN_SECS = 1.0
 EVALUABLE = (Phase.SUBMITTED, Phase.EVALUATING)
 
@@ -46,6 +48,9 @@ EVALUABLE = (Phase.SUBMITTED, Phase.EVALUATING)
 @dataclass(frozen=True)
 class JobConfig:
     lease_secs: float
+    # The longest a live holder can keep an evaluation (all attempts and backoffs); a standby
+    # gives up after this, when the holder must be stuck, not working.
+    max_job_secs: float
 
 
 class EvaluationRunner:
@@ -62,20 +67,34 @@ class EvaluationRunner:
         if await self._settle_stored(session_id, solution):
             return
         lease = Lease(self.redis, evaluation_key(session_id), self.config.lease_secs)
-        if not await lease.wait_acquire(self.config.lease_secs + LEASE_WAIT_MARGIN_SECS):
-            log.info("session %s is being evaluated by a live worker", session_id)
+        stood_by = not await lease.acquire()
+        if stood_by and not await lease.wait_acquire(self._standby_secs):
+            log.warning("session %s: its evaluation outlived every bound; leaving it", session_id)
             return
         async with lease.kept():
-            await self.redis.delete(kicked_key(session_id))  # taken: no longer queued
             if await self._settle_stored(session_id, solution):
                 return
             _, state = await self.rooms.state(session_id)
-            if state.phase not in EVALUABLE:
-                log.info("session %s is %s; not evaluating", session_id, state.phase)
+            if not self._should_evaluate(session_id, state, stood_by):
                 return
             stored = await self._evaluate(session_id, solution, state, lease)
         if stored is not None:
             await stats.refresh_progress(solution.user_id, solution.question_id)
+
+    @property
+    def _standby_secs(self) -> float:
+        return self.config.max_job_secs + self.config.lease_secs + LEASE_WAIT_MARGIN_SECS
+
+    @staticmethod
+    def _should_evaluate(session_id: str, state: RoomState, stood_by: bool) -> bool:
+        if state.phase not in EVALUABLE:
+            log.info("session %s is %s; not evaluating", session_id, state.phase)
+            return False
+        if stood_by and state.phase == Phase.SUBMITTED and state.failure is not None:
+            # The holder finished, with a failure: retrying is the user's call, not a copy's.
+            log.info("session %s failed while this copy stood by; leaving it", session_id)
+            return False
+        return True
 
     async def _settle_stored(self, session_id: str, solution: SolutionRow) -> bool:
         """If the solution was already evaluated, make the room show it; True if so."""
@@ -93,6 +112,7 @@ class EvaluationRunner:
         try:
             evaluation = await store.evaluation_input(solution, state)
             await sink.start()
+            await self.redis.delete(kicked_key(session_id))  # running now: no longer queued
             outcome = await self.evaluator.evaluate(evaluation, sink)
             await sink.close()
         except LeaseLost:

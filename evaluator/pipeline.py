@@ -19,6 +19,8 @@ from domain.phases import Phase
 from evaluator.leases import evaluation_key, is_held
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     import redis.asyncio as aioredis
     from taskiq import AsyncBroker
 
@@ -41,25 +43,38 @@ def status_of(state: RoomState, running: bool, queued: bool) -> Status:
     waits for a worker (kicked and not yet taken)."""
     if state.phase == Phase.EVALUATED:
         return "evaluated"
-    if state.phase == Phase.EVALUATING or (state.phase == Phase.SUBMITTED and running):
+    if state.phase == Phase.EVALUATING:
         return "running"
+    if state.phase == Phase.SUBMITTED and state.failure is not None:
+        # A lease here is the failed job finishing, or a retry's job not yet started.
+        return "queued" if queued else "failed"
     if state.phase == Phase.SUBMITTED:
-        return "failed" if state.failure is not None and not queued else "queued"
+        return "running" if running else "queued"
     if state.phase in (Phase.CLARIFYING, Phase.DESIGN):
         return "not_submitted"
     return "closed"
 
 
+def broker_enqueue(broker: AsyncBroker) -> Callable[[str], Awaitable[object]]:
+    """Sends `evaluate_solution(session_id)` to the workers through the broker."""
+    kicker: AsyncKicker[[str], None] = AsyncKicker(EVALUATE_TASK, broker, {})
+    return kicker.kiq
+
+
 class EvaluationQueue:
-    def __init__(self, broker: AsyncBroker, redis: aioredis.Redis, requeue_secs: float) -> None:
-        self.broker, self.redis, self.requeue_secs = broker, redis, requeue_secs
+    def __init__(
+        self,
+        enqueue: Callable[[str], Awaitable[object]],
+        redis: aioredis.Redis,
+        requeue_secs: float,
+    ) -> None:
+        self._enqueue, self.redis, self.requeue_secs = enqueue, redis, requeue_secs
 
     async def kick(self, session_id: str) -> None:
         # Marked before the kick: a fast worker deletes the mark when it takes the job.
         ttl_secs = max(1, round(self.requeue_secs))
         await self.redis.set(kicked_key(session_id), time.time(), ex=ttl_secs)
-        kicker: AsyncKicker[[str], None] = AsyncKicker(EVALUATE_TASK, self.broker, {})
-        await kicker.kiq(session_id)
+        await self._enqueue(session_id)
 
     async def kicked_recently(self, session_id: str) -> bool:
         """A job was kicked within `requeue_secs` and no worker has taken it yet."""

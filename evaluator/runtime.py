@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 import redis.asyncio as aioredis
 
 from evaluator.jobs import EvaluationRunner, JobConfig
-from evaluator.llm import OpenAIEvaluator, RetryPolicy
-from evaluator.pipeline import EvaluationQueue
+from evaluator.llm import MAX_BACKOFF_SECS, OpenAIEvaluator, RetryPolicy
+from evaluator.pipeline import EvaluationQueue, broker_enqueue
 from evaluator.rubric_evaluator import RubricEvaluator
 from evaluator.watchdog import Watchdog
 from rooms.engine import RoomEngine
@@ -52,6 +52,12 @@ def lease_secs(settings: Settings) -> float:
     return min(MAX_LEASE_SECS, max(MIN_LEASE_SECS, settings.task_redelivery_secs / 2))
 
 
+def max_job_secs(settings: Settings) -> float:
+    """The longest one evaluation may run: every attempt timing out after the longest backoff."""
+    per_attempt = settings.evaluation_timeout_secs + MAX_BACKOFF_SECS
+    return settings.evaluation_max_attempts * per_attempt
+
+
 class WorkerRuntime:
     def __init__(self, settings: Settings, broker: AsyncBroker) -> None:
         assert settings.redis_url, "the CLI resolves REDIS_URL before starting workers"
@@ -59,9 +65,14 @@ class WorkerRuntime:
         self.redis: aioredis.Redis = aioredis.Redis.from_url(settings.redis_url)
         self.engine = RoomEngine(self.redis)
         self.evaluator = make_evaluator(settings)
-        self.queue = EvaluationQueue(broker, self.redis, settings.evaluation_requeue_secs)
+        self.queue = EvaluationQueue(
+            broker_enqueue(broker), self.redis, settings.evaluation_requeue_secs
+        )
         self.runner = EvaluationRunner(
-            self.engine.rooms, self.redis, self.evaluator, JobConfig(lease_secs(settings))
+            self.engine.rooms,
+            self.redis,
+            self.evaluator,
+            JobConfig(lease_secs(settings), max_job_secs(settings)),
         )
         self.watchdog = Watchdog(
             self.engine.rooms,

@@ -89,14 +89,22 @@ class Watchdog:
         requeued = []
         for row in rows:
             session_id = str(row["id"])
-            if await self.queue.kicked_recently(session_id) or await self.queue.running(session_id):
-                continue
-            _, state = await self.rooms.state(session_id)
-            if state.phase == Phase.SUBMITTED and state.failure is None:
-                log.warning("re-enqueueing the evaluation of %s (its job was lost)", session_id)
-                await self.queue.kick(session_id)
-                requeued.append(session_id)
+            try:
+                if await self._requeue_if_lost(session_id):
+                    requeued.append(session_id)
+            except Exception:  # one broken room must not stop the sweep for the others
+                log.exception("watchdog: could not check session %s", session_id)
         return requeued
+
+    async def _requeue_if_lost(self, session_id: str) -> bool:
+        if await self.queue.kicked_recently(session_id) or await self.queue.running(session_id):
+            return False
+        _, state = await self.rooms.state(session_id)
+        if state.phase != Phase.SUBMITTED or state.failure is not None:
+            return False
+        log.warning("re-enqueueing the evaluation of %s (its job was lost)", session_id)
+        await self.queue.kick(session_id)
+        return True
 
     async def settle_stuck(self) -> list[str]:
         async with store.pool().acquire() as conn:
@@ -106,12 +114,21 @@ class Watchdog:
             await self._forget_orphans(set(evaluating))
         settled = []
         for session_id in evaluating:
-            if await self.queue.running(session_id):
-                await self.redis.hdel(ORPHANS_KEY, session_id)
-            elif await self._orphaned_for(session_id) >= self.stuck_secs:
-                await self._settle(session_id)
-                settled.append(session_id)
+            try:
+                if await self._settle_if_stuck(session_id):
+                    settled.append(session_id)
+            except Exception:  # one broken room must not stop the sweep for the others
+                log.exception("watchdog: could not check session %s", session_id)
         return settled
+
+    async def _settle_if_stuck(self, session_id: str) -> bool:
+        if await self.queue.running(session_id):
+            await self.redis.hdel(ORPHANS_KEY, session_id)
+            return False
+        if await self._orphaned_for(session_id) < self.stuck_secs:
+            return False
+        await self._settle(session_id)
+        return True
 
     async def _orphaned_for(self, session_id: str) -> float:
         now = self._clock()

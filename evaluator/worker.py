@@ -6,6 +6,8 @@ other settings (OpenAI, timeouts, redelivery) come from the same environment.
 
 from __future__ import annotations
 
+import logging
+
 from taskiq import TaskiqEvents, TaskiqState
 
 from evaluator.broker import create_broker
@@ -17,6 +19,8 @@ settings = load_settings()
 assert settings.redis_url, "the CLI exports REDIS_URL before starting workers"
 broker = create_broker(settings.redis_url, settings.task_redelivery_secs)
 register(broker)
+# One line per model request is noise at INFO; failures are logged by the evaluator.
+logging.getLogger("httpx2").setLevel(logging.WARNING)
 
 
 @broker.on_event(TaskiqEvents.WORKER_STARTUP)

@@ -36,8 +36,9 @@ log = logging.getLogger("interview_rooms.rooms")
 TIMER_POLL_SECS = 0.2
 # A claimed room is someone's for this long; a crash delays its timers by at most this.
 TIMER_LEASE_SECS = 5.0
-# An edited room is archived at most this often: coalesced, not per keystroke.
-ARCHIVE_DELAY_SECS = 2.0
+# An edited room is archived at most this often: coalesced, not per keystroke. Phase changes and
+# submissions do not wait for it (they are archived before they are acknowledged).
+ARCHIVE_DELAY_SECS = 5.0
 ARCHIVE_POLL_SECS = 0.5
 ARCHIVE_LEASE_SECS = 30.0
 ARCHIVE_BATCH_ROOMS = 200
@@ -70,13 +71,18 @@ class Archiver:
         await self._write(rooms)
 
     async def _write(self, rooms: list[tuple[str, int, RoomState]]) -> None:
-        batch = []
-        for session_id, seq, state in rooms:
-            since = await self.store.archived_seq(session_id)
-            stored = await self.store.read(session_id, since, seq) if seq > since else []
-            batch.append((session_id, seq, state, stored))
-        if not batch:
+        if not rooms:
             return
+        since = await self.store.archived_seqs([session_id for session_id, _, _ in rooms])
+        tails = await self.store.read_many(
+            [
+                (session_id, after, seq)
+                for (session_id, seq, _), after in zip(rooms, since, strict=True)
+            ]
+        )
+        batch = [
+            (sid, seq, state, tail) for (sid, seq, state), tail in zip(rooms, tails, strict=True)
+        ]
         try:
             await archive.write(batch)
         except Exception:
@@ -90,10 +96,10 @@ class Archiver:
                 except Exception:
                     log.exception("archiving room %s failed; it stays dirty", room[0])
             return
-        for session_id, seq, state, _ in batch:
-            await self.store.mark_archived(session_id, seq, self._clock())
-            if state.phase in TERMINAL:
-                await self.store.expire_room(session_id, FINISHED_ROOM_TTL_SECS)
+        await self.store.mark_archived_many([(sid, seq) for sid, seq, _ in rooms], self._clock())
+        finished = [sid for sid, _, state in rooms if state.phase in TERMINAL]
+        for session_id in finished:
+            await self.store.expire_room(session_id, FINISHED_ROOM_TTL_SECS)
 
     async def run(self) -> None:
         while True:

@@ -13,12 +13,11 @@ import logging
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from domain.commands import Actor, Role
 from domain.errors import DomainError
 from domain.events import audience
-from domain.phases import TERMINAL, Phase
 from domain.room import RoomState, decide, evolve_all, fold, start
 from domain.timers import next_due_at
 from rooms import keys
@@ -119,10 +118,6 @@ class RoomService:
         async with room.lock:
             await self._catch_up(session_id, room)
             return room.seq, room.state
-
-    def cached(self, session_id: str) -> tuple[int, RoomState] | None:
-        room = self._rooms.get(session_id)
-        return (room.seq, room.state) if room else None
 
     async def execute(
         self,
@@ -249,23 +244,3 @@ class RoomService:
         if newer:
             room.state = evolve_all(room.state, [decode_frame(item.frame)[1] for item in newer])
             room.seq = newer[-1].seq
-
-    @staticmethod
-    def finished(state: RoomState) -> bool:
-        return state.phase in TERMINAL
-
-    @staticmethod
-    def is_live(state: RoomState) -> bool:
-        return state.phase in (Phase.CLARIFYING, Phase.DESIGN)
-
-
-def view(state: RoomState, seq: int, role: str, now: float) -> dict[str, Any]:
-    """The state a client gets: its role's copy plus derived fields."""
-    from domain.room import clarifications_left
-
-    return {
-        "seq": seq,
-        "state": state.state_for(role),
-        "clarifications_left": clarifications_left(state),
-        "server_time": round(now, 3),
-    }

@@ -38,6 +38,10 @@ def _parse_range(raw: bytes) -> tuple[int, int]:
     return int(first), int(last)
 
 
+def _stored(entry_id: bytes, fields: dict[bytes, bytes]) -> StoredEvent:
+    return StoredEvent(int(entry_id.split(b"-")[0]), fields[b"a"].decode(), fields[b"f"])
+
+
 class RoomStore:
     def __init__(self, redis: aioredis.Redis) -> None:
         self.redis = redis
@@ -98,14 +102,7 @@ class RoomStore:
         """Events with seq in (after, until], oldest first."""
         end = f"{until}-0" if until is not None else "+"
         entries = await self.redis.xrange(keys.log(session_id), f"{after + 1}-0", end, count=count)
-        return [
-            StoredEvent(int(entry_id.split(b"-")[0]), fields[b"a"].decode(), fields[b"f"])
-            for entry_id, fields in entries
-        ]
-
-    async def oldest_retained(self, session_id: str) -> int | None:
-        first = await self.redis.xrange(keys.log(session_id), "-", "+", count=1)
-        return int(first[0][0].split(b"-")[0]) if first else None
+        return [_stored(entry_id, fields) for entry_id, fields in entries]
 
     async def snapshot(self, session_id: str) -> Snapshot | None:
         raw = await self.redis.get(keys.snapshot(session_id))
@@ -131,22 +128,38 @@ class RoomStore:
         )
         return bool(done)
 
-    async def schedule(self, schedule: str, session_id: str, due: float) -> None:
-        await self.redis.zadd(schedule, {session_id: due})
+    async def archived_seqs(self, session_ids: list[str]) -> list[int]:
+        pipe = self.redis.pipeline(transaction=False)
+        for session_id in session_ids:
+            pipe.get(keys.archived(session_id))
+        return [int(raw) if raw else 0 for raw in await pipe.execute()]
 
-    async def archived_seq(self, session_id: str) -> int:
-        raw = await self.redis.get(keys.archived(session_id))
-        return int(raw) if raw else 0
+    async def read_many(self, ranges: list[tuple[str, int, int]]) -> list[list[StoredEvent]]:
+        """For each (room, after, until): its events with seq in (after, until], in one trip."""
+        pipe = self.redis.pipeline(transaction=False)
+        for session_id, after, until in ranges:
+            pipe.xrange(keys.log(session_id), f"{after + 1}-0", f"{until}-0")
+        replies = await pipe.execute()
+        return [
+            [_stored(entry_id, fields) for entry_id, fields in entries] if until > after else []
+            for (_, after, until), entries in zip(ranges, replies, strict=True)
+        ]
 
-    async def mark_archived(self, session_id: str, seq: int, now: float) -> None:
-        """Records the archive position; the room stays dirty if it moved on meanwhile."""
-        await self._archived(
-            keys=[keys.seq(session_id), keys.archived(session_id), keys.DIRTY],
-            args=[seq, now, session_id],
-        )
-        oldest_kept = seq - RETAINED_EVENTS
-        if oldest_kept > 0:
-            await self.redis.xtrim(keys.log(session_id), minid=f"{oldest_kept}-0", approximate=True)
+    async def mark_archived_many(self, rooms: list[tuple[str, int]], now: float) -> None:
+        """Records archive positions; a room stays dirty if it moved on meanwhile. Trims what
+        resuming clients no longer need."""
+        pipe = self.redis.pipeline(transaction=False)
+        for session_id, seq in rooms:
+            await self._archived(
+                keys=[keys.seq(session_id), keys.archived(session_id), keys.DIRTY],
+                args=[seq, now, session_id],
+                client=pipe,
+            )
+            if seq > RETAINED_EVENTS:
+                pipe.xtrim(
+                    keys.log(session_id), minid=f"{seq - RETAINED_EVENTS}-0", approximate=True
+                )
+        await pipe.execute()
 
     async def expire_room(self, session_id: str, ttl_secs: int) -> None:
         pipe = self.redis.pipeline(transaction=False)

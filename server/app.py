@@ -18,6 +18,7 @@ from litestar.static_files import create_static_files_router
 from server.auth.google import GoogleVerifier
 from server.auth.principal import Principal, provide_principal
 from server.controllers.auth import AuthController
+from server.controllers.config import ConfigController
 from server.controllers.evaluations import EvaluationController
 from server.controllers.health import HealthController
 from server.controllers.progress import ProgressController
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=[
             HealthController,
+            ConfigController,
             QuestionController,
             AuthController,
             UserController,

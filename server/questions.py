@@ -182,19 +182,27 @@ class QuestionEdit(msgspec.Struct, forbid_unknown_fields=True):
 def _edit_values(edit: QuestionEdit) -> dict[Any, Any]:
     from domain.timers import validate_durations
 
-    durations = {k: v for k, v in (("clarifying", edit.clarifying_secs),
-                                   ("design", edit.design_secs)) if v is not None}
+    durations = {
+        k: v
+        for k, v in (("clarifying", edit.clarifying_secs), ("design", edit.design_secs))
+        if v is not None
+    }
     validate_durations(durations)
     if edit.title is not None and not 3 <= len(edit.title.strip()) <= 200:
         raise BadRequest("A title has 3 to 200 characters.", code="invalid_request", field="title")
     if edit.max_clarifications is not None and not 0 <= edit.max_clarifications <= 50:
-        raise BadRequest("max_clarifications is 0 to 50.", code="invalid_request",
-                         field="max_clarifications")
+        raise BadRequest(
+            "max_clarifications is 0 to 50.", code="invalid_request", field="max_clarifications"
+        )
     columns = {
-        Question.title: edit.title, Question.description: edit.description,
-        Question.difficulty: edit.difficulty, Question.is_locked: edit.is_locked,
-        Question.is_coming_soon: edit.is_coming_soon, Question.clarifying_secs: edit.clarifying_secs,
-        Question.design_secs: edit.design_secs, Question.max_clarifications: edit.max_clarifications,
+        Question.title: edit.title,
+        Question.description: edit.description,
+        Question.difficulty: edit.difficulty,
+        Question.is_locked: edit.is_locked,
+        Question.is_coming_soon: edit.is_coming_soon,
+        Question.clarifying_secs: edit.clarifying_secs,
+        Question.design_secs: edit.design_secs,
+        Question.max_clarifications: edit.max_clarifications,
     }
     return {column: value for column, value in columns.items() if value is not None}
 

@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING
 import redis.asyncio as aioredis
 
 from evaluator.broker import create_broker
-from evaluator.pipeline import EvaluationQueue
+from evaluator.pipeline import EvaluationQueue, broker_enqueue
 from rooms.engine import RoomEngine
 from server import db
 from server.sessions import SessionService
-from server.ws import Heartbeats
+from server.socket_tools import Heartbeats
 
 if TYPE_CHECKING:
     from evaluator.broker import EvaluationBroker
@@ -32,7 +32,8 @@ class Services:
         self.settings = settings
         assert self.settings.redis_url and self.settings.database_url, "URLs resolved by the CLI"
         pool = aioredis.BlockingConnectionPool.from_url(
-            self.settings.redis_url, max_connections=REDIS_MAX_CONNECTIONS,
+            self.settings.redis_url,
+            max_connections=REDIS_MAX_CONNECTIONS,
             timeout=REDIS_POOL_WAIT_SECS,
         )
         self.redis: aioredis.Redis = aioredis.Redis(connection_pool=pool)
@@ -46,7 +47,7 @@ class Services:
         # Runs after the engine's own hook has written the solution row: every submission
         # (REST, WebSocket, timer) gets its evaluation job.
         self.evaluations = EvaluationQueue(
-            self.broker, self.redis, self.settings.evaluation_requeue_secs
+            broker_enqueue(self.broker), self.redis, self.settings.evaluation_requeue_secs
         )
         self.rooms.on_append(self.evaluations.on_room_append)
         self.heartbeats = Heartbeats()

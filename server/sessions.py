@@ -14,7 +14,7 @@ import asyncpg
 from domain.commands import Actor, Role
 from domain.phases import Phase
 from domain.room_tables import SessionInvite, SessionObserver
-from domain.tables import InterviewSession, Question, User
+from domain.tables import Evaluation, InterviewSession, Question, User
 from domain.timers import validate_durations
 from server.errors import Conflict, Forbidden, NotFound
 from server.questions import find_question_row
@@ -47,10 +47,6 @@ class Viewer:
 class Access:
     session: dict[str, Any]
     room_role: Role  # candidate (the owner) or observer
-
-    @property
-    def actor(self) -> Role:
-        return self.room_role
 
 
 def actor_for(viewer: Viewer, access: Access) -> Actor:
@@ -148,11 +144,18 @@ class SessionService:
     async def mine(self, user_id: uuid.UUID, limit: int) -> list[dict[str, Any]]:
         return await self._listing(InterviewSession.user_id == user_id, limit)
 
+    async def observed(self, user_id: uuid.UUID, limit: int) -> list[dict[str, Any]]:
+        """Sessions the user was invited to watch."""
+        invited = SessionObserver.select(SessionObserver.session_id).where(
+            SessionObserver.user_id == user_id
+        )
+        return await self._listing(InterviewSession.id.is_in(invited), limit)
+
     async def live(self, limit: int) -> list[dict[str, Any]]:
         return await self._listing(InterviewSession.status.is_in(list(LIVE_STATUSES)), limit)
 
     async def _listing(self, where: Any, limit: int) -> list[dict[str, Any]]:
-        return (
+        rows = (
             await InterviewSession.select(
                 *InterviewSession.all_columns(),
                 InterviewSession.question_id.title.as_alias("question_title"),
@@ -165,6 +168,8 @@ class SessionService:
             .order_by(InterviewSession.started_at, ascending=False)
             .limit(limit)
         )
+        scores = await _scores([row["id"] for row in rows])
+        return [{**row, "score": scores.get(row["id"])} for row in rows]
 
     async def invite(self, viewer: Viewer, access: Access) -> tuple[str, datetime]:
         if access.room_role != Role.CANDIDATE and viewer.role not in STAFF_ROLES:
@@ -229,3 +234,14 @@ class SessionService:
         )
         assert row is not None
         return row
+
+
+async def _scores(session_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """The evaluated score of each session that has one."""
+    if not session_ids:
+        return {}
+    session = Evaluation.solution_id.session_id
+    rows = await Evaluation.select(session.as_alias("session_id"), Evaluation.score).where(
+        session.is_in(session_ids)
+    )
+    return {row["session_id"]: row["score"] for row in rows}

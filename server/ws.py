@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 import time
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -27,6 +26,7 @@ from rooms.service import SYSTEM
 from server.auth.principal import authenticate_websocket, websocket_subprotocol
 from server.errors import AppError, NotFound
 from server.sessions import Access, Viewer
+from server.socket_tools import TokenBucket
 
 if TYPE_CHECKING:
     from server.services import Services
@@ -43,10 +43,6 @@ COMMAND_BURST = 60.0
 # the count starts again after a quiet spell, so an honest burst is forgiven.
 FLOOD_STRIKES = 200
 FLOOD_QUIET_SECS = 10.0
-# Heartbeats keep idle proxies from closing the socket and carry the server clock for timers;
-# jitter spreads thousands of sockets' heartbeats apart.
-HEARTBEAT_SECS = 25.0
-HEARTBEAT_JITTER = 0.2
 
 CLOSE_CODES = {
     "bad_request": 4400,
@@ -56,53 +52,6 @@ CLOSE_CODES = {
     "flooding": 4429,
 }
 _encoder = msgspec.json.Encoder()
-
-
-class Heartbeats:
-    """One loop per process sends every socket a heartbeat about every HEARTBEAT_SECS, each at
-    its own jittered time (a task per socket would cost memory on every idle connection)."""
-
-    def __init__(self) -> None:
-        self._due: dict[RoomConnection, float] = {}
-        self._sending: set[asyncio.Task[None]] = set()
-
-    def add(self, connection: RoomConnection) -> None:
-        self._due[connection] = time.monotonic() + self._interval()
-
-    def discard(self, connection: RoomConnection) -> None:
-        self._due.pop(connection, None)
-
-    @staticmethod
-    def _interval() -> float:
-        return HEARTBEAT_SECS * (1 + random.uniform(-HEARTBEAT_JITTER, HEARTBEAT_JITTER))  # noqa: S311
-
-    async def run(self) -> None:
-        while True:
-            await asyncio.sleep(1.0)
-            now = time.monotonic()
-            for connection, due in list(self._due.items()):
-                if due <= now:
-                    self._due[connection] = now + self._interval()
-                    task = asyncio.create_task(connection.heartbeat())
-                    self._sending.add(task)
-                    task.add_done_callback(self._sending.discard)
-
-
-class TokenBucket:
-    __slots__ = ("_clock", "at", "burst", "rate", "tokens")
-
-    def __init__(self, rate: float, burst: float, clock: Any = time.monotonic) -> None:
-        self.rate, self.burst, self._clock = rate, burst, clock
-        self.tokens, self.at = burst, clock()
-
-    def take(self) -> bool:
-        now = self._clock()
-        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
-        self.at = now
-        if self.tokens < 1:
-            return False
-        self.tokens -= 1
-        return True
 
 
 def _close_code(exc: AppError) -> int:

@@ -20,19 +20,25 @@ def main() -> int:
         return 0
     apt = shutil.which("apt-get")
     if apt is None or os.geteuid() != 0:
-        print(f"setup_browser: {CHROMIUM} is missing and cannot be installed here (needs root and "
-              "apt-get); the browser tests will be skipped", file=sys.stderr)
+        print(
+            f"setup_browser: {CHROMIUM} is missing and cannot be installed here (needs root and "
+            "apt-get); the browser tests will be skipped",
+            file=sys.stderr,
+        )
         return 0
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     print("setup_browser: installing Debian's chromium for the browser tests", flush=True)
-    subprocess.run([apt, "-qq", "update"], check=False, env=env)  # noqa: S603
-    result = subprocess.run(  # noqa: S603
+    subprocess.run([apt, "-qq", "update"], check=False, env=env)
+    result = subprocess.run(
         [apt, "-qq", "install", "-y", "--no-install-recommends", "chromium", "fonts-dejavu-core"],
-        check=False, env=env,
+        check=False,
+        env=env,
     )
     if result.returncode != 0:
-        print("setup_browser: apt-get could not install chromium; browser tests will be skipped",
-              file=sys.stderr)
+        print(
+            "setup_browser: apt-get could not install chromium; browser tests will be skipped",
+            file=sys.stderr,
+        )
     return 0
 
 

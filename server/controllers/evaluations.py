@@ -7,11 +7,17 @@ from typing import TYPE_CHECKING
 
 from litestar import Controller, Response, get, post
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
+from litestar.status_codes import (
+    HTTP_200_OK,
+    HTTP_202_ACCEPTED,
+    HTTP_403_FORBIDDEN,
+    HTTP_404_NOT_FOUND,
+    HTTP_409_CONFLICT,
+)
 
 from domain.evaluation import StoredEvaluation
 from server import evaluations
-from server.evaluation_views import EvaluationProgress
+from server.evaluation_views import ErrorBody, EvaluationProgress
 from server.sessions import Viewer
 
 if TYPE_CHECKING:
@@ -22,6 +28,18 @@ _PROGRESS = ResponseSpec(
     data_container=EvaluationProgress,
     description="Queued, running (with the feedback so far), or failed (retry allowed).",
 )
+_NOT_FOUND = ResponseSpec(
+    data_container=ErrorBody,
+    description="session_not_found, or evaluation_not_found: the solution is not submitted yet.",
+)
+_REFUSED = ResponseSpec(
+    data_container=ErrorBody,
+    description="evaluation_done, evaluation_running, evaluation_queued, not_submitted or "
+    "session_closed.",
+)
+_FORBIDDEN = ResponseSpec(
+    data_container=ErrorBody, description="forbidden: only the candidate or staff may retry."
+)
 
 
 class EvaluationController(Controller):
@@ -30,7 +48,7 @@ class EvaluationController(Controller):
 
     @get(
         summary="The evaluation: 200 with the result, 202 while it runs, 404 before submit",
-        responses={HTTP_202_ACCEPTED: _PROGRESS},
+        responses={HTTP_202_ACCEPTED: _PROGRESS, HTTP_404_NOT_FOUND: _NOT_FOUND},
     )
     async def get_evaluation(
         self, session_id: uuid.UUID, services: Services, principal: Principal
@@ -45,6 +63,11 @@ class EvaluationController(Controller):
         "/retry",
         summary="Retry a failed (or lost) evaluation; 409 while one runs or once evaluated",
         status_code=HTTP_202_ACCEPTED,
+        responses={
+            HTTP_403_FORBIDDEN: _FORBIDDEN,
+            HTTP_404_NOT_FOUND: _NOT_FOUND,
+            HTTP_409_CONFLICT: _REFUSED,
+        },
     )
     async def retry(
         self, session_id: uuid.UUID, services: Services, principal: Principal

@@ -7,7 +7,7 @@ clients see one room.
 from __future__ import annotations
 
 import uuid  # noqa: TC003 - Litestar resolves handler annotations at runtime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from litestar import Controller, Response, get, post, put
 from litestar.params import Parameter
@@ -77,14 +77,16 @@ class SessionController(Controller):
         view = await _view(services, principal, row["id"])
         return Response(view, status_code=HTTP_201_CREATED if created else HTTP_200_OK)
 
-    @get("/sessions", summary="My sessions, newest first")
+    @get("/sessions", summary="My sessions (or those I was invited to watch), newest first")
     async def mine(
         self,
         services: Services,
         principal: Principal,
         limit: int = Parameter(default=50, ge=1, le=MAX_LIST),
+        role: Literal["candidate", "observer"] = "candidate",
     ) -> list[SessionSummary]:
-        return [summary(row) for row in await services.sessions.mine(principal.user_id, limit)]
+        listing = services.sessions.mine if role == "candidate" else services.sessions.observed
+        return [summary(row) for row in await listing(principal.user_id, limit)]
 
     @get(
         "/sessions/live", summary="Rooms in progress", guards=[require_role("interviewer", "admin")]

@@ -152,21 +152,27 @@ async def test_live_rooms_are_for_interviewers(
 
 
 async def test_an_admin_edit_changes_the_question_and_survives_reseeding(
-    client: httpx.AsyncClient, account: MakeAccount, database: str,
+    client: httpx.AsyncClient,
+    account: MakeAccount,
+    database: str,
 ) -> None:
     from server.seed import seed
 
     _, admin = await account("admin")
     _, candidate = await account()
-    denied = await client.patch("/questions/web-crawler", json={"is_locked": True},
-                                headers=bearer(candidate))
+    denied = await client.patch(
+        "/questions/web-crawler", json={"is_locked": True}, headers=bearer(candidate)
+    )
     assert denied.status_code == 403
-    bad = await client.patch("/questions/web-crawler", json={"design_secs": 1},
-                             headers=bearer(admin))
+    bad = await client.patch(
+        "/questions/web-crawler", json={"design_secs": 1}, headers=bearer(admin)
+    )
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_command"
-    edited = await client.patch("/questions/web-crawler",
-                                json={"title": "Design a Polite Web Crawler", "design_secs": 1800},
-                                headers=bearer(admin))
+    edited = await client.patch(
+        "/questions/web-crawler",
+        json={"title": "Design a Polite Web Crawler", "design_secs": 1800},
+        headers=bearer(admin),
+    )
     assert edited.status_code == 200
     assert edited.json()["title"] == "Design a Polite Web Crawler"
     report = await seed()
@@ -174,3 +180,43 @@ async def test_an_admin_edit_changes_the_question_and_survives_reseeding(
     again = (await client.get("/questions/web-crawler")).json()
     assert again["title"] == "Design a Polite Web Crawler"
     assert again["durations"]["design"] == 1800
+
+
+async def test_session_lists_carry_scores_and_invited_sessions(
+    client: httpx.AsyncClient,
+    account: MakeAccount,
+    database: str,
+) -> None:
+    from datetime import UTC, datetime
+
+    from domain.tables import Evaluation, Solution
+
+    _, owner = await account()
+    _, friend = await account()
+    sid = (
+        await client.post("/questions/splitwise/sessions", json={}, headers=bearer(owner))
+    ).json()["id"]
+    solution = Solution(session_id=sid, submitted_at=datetime.now(UTC))
+    await solution.save()
+    await Evaluation.insert(
+        Evaluation(solution_id=solution.id, score=71, evaluated_at=datetime.now(UTC))
+    )
+    mine = (await client.get("/sessions", headers=bearer(owner))).json()
+    assert mine[0]["id"] == sid and mine[0]["score"] == 71
+    assert (
+        await client.get("/sessions", params={"role": "observer"}, headers=bearer(friend))
+    ).json() == []
+    token = (await client.post(f"/sessions/{sid}/invites", headers=bearer(owner))).json()["token"]
+    await client.post(f"/invites/{token}/accept", headers=bearer(friend))
+    watched = (
+        await client.get("/sessions", params={"role": "observer"}, headers=bearer(friend))
+    ).json()
+    assert [s["id"] for s in watched] == [sid]
+
+
+async def test_public_config_says_whether_google_sign_in_is_on(
+    client: httpx.AsyncClient,
+    app_env: dict[str, str],
+) -> None:
+    config = (await client.get("/config")).json()
+    assert config == {"google_client_id": app_env.get("GOOGLE_CLIENT_ID")}

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from evaluator.llm import MAX_BACKOFF_SECS, RetryPolicy
-from evaluator.runtime import lease_secs
+from evaluator.runtime import lease_secs, max_job_secs
 from server.settings import SettingsError, load_settings
 
 
@@ -48,6 +48,13 @@ def test_a_lease_is_at_most_half_the_redelivery_time(
     tmp_path: Path, redelivery: str, lease: float
 ) -> None:
     assert lease_secs(load_settings(env(tmp_path, TASK_REDELIVERY_SECS=redelivery))) == lease
+
+
+def test_a_job_is_bounded_by_its_attempts_timeouts_and_backoffs(tmp_path: Path) -> None:
+    settings = load_settings(
+        env(tmp_path, EVALUATION_MAX_ATTEMPTS="3", EVALUATION_TIMEOUT_SECS="120")
+    )
+    assert max_job_secs(settings) == 3 * (120 + MAX_BACKOFF_SECS)
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,8 @@
 // token, which the server rotates on every use.
 
 const STORAGE_KEY = "interview-rooms.auth";
-// Refresh this long before the access token expires, so a request never races the expiry.
+// Refresh this long before the access token expires (at most a quarter of its lifetime), so a
+// request never races the expiry.
 const REFRESH_MARGIN_SECS = 60;
 
 let tokens = load();
@@ -58,6 +59,7 @@ export function signedIn(answer) {
     access_token: answer.access_token,
     refresh_token: answer.refresh_token,
     expires_at: Date.now() / 1000 + answer.expires_in,
+    margin: Math.min(REFRESH_MARGIN_SECS, answer.expires_in / 4),
     user: answer.user,
   });
 }
@@ -81,10 +83,14 @@ export async function signOut() {
   }
 }
 
+function expiresSoon(held) {
+  return held.expires_at - Date.now() / 1000 < (held.margin ?? REFRESH_MARGIN_SECS);
+}
+
 /** A usable access token, refreshed first if it is about to expire; null when signed out. */
 export async function accessToken() {
   if (!tokens) return null;
-  if (tokens.expires_at - Date.now() / 1000 < REFRESH_MARGIN_SECS) await refresh();
+  if (expiresSoon(tokens)) await refresh();
   return tokens?.access_token ?? null;
 }
 
@@ -96,7 +102,7 @@ export function refresh() {
 
 async function doRefresh() {
   const stored = load();
-  if (stored && stored.expires_at - Date.now() / 1000 > REFRESH_MARGIN_SECS) {
+  if (stored && stored.access_token !== tokens?.access_token && !expiresSoon(stored)) {
     tokens = stored; // another tab already refreshed
     return;
   }

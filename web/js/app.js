@@ -50,6 +50,12 @@ function afterSignIn() {
   go(next && !next.startsWith("#/signin") ? next : "#/questions");
 }
 
+async function leave() {
+  await signOut();
+  sessionStorage.removeItem(NEXT_KEY); // the next person to sign in starts afresh
+  go("#/signin");
+}
+
 function renderNav(active) {
   const user = currentUser();
   const nav = document.getElementById("nav");
@@ -63,7 +69,7 @@ function renderNav(active) {
     h("li", {}, link("history", "#/history", "History")),
     STAFF.has(user.role) ? h("li", {}, link("live", "#/live", "Live rooms")) : null,
     h("li", {}, link("profile", "#/profile", user.name || user.email.split("@")[0])),
-    h("li", {}, h("button", { class: "link", onclick: async () => { await signOut(); go("#/signin"); } }, "Sign out"))));
+    h("li", {}, h("button", { class: "link", onclick: leave }, "Sign out"))));
 }
 
 function errorPanel(error) {

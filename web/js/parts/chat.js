@@ -82,7 +82,8 @@ function askForm(onAsk, budgetId) {
   const status = h("p", { class: "form-status", role: "status" });
   const label = h("label", { for: newId("ask") }, "Ask a clarifying question");
   input.id = label.htmlFor;
-  const el = h("form", { class: "ask", onsubmit: submit }, label, h("div", { class: "row" }, input, button), status);
+  const row = h("div", { class: "row" }, input, button);
+  const el = h("form", { class: "ask", onsubmit: submit }, label, row, status);
   input.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey) {
       event.preventDefault();
@@ -113,6 +114,8 @@ function askForm(onAsk, budgetId) {
       const open = state.phase === "clarifying" && left > 0;
       input.disabled = !open;
       button.disabled = !open;
+      label.hidden = state.phase !== "clarifying";
+      row.hidden = state.phase !== "clarifying";
       if (state.phase !== "clarifying") status.textContent = "The clarifying phase is over.";
       else if (left === 0) status.textContent = "You have used all your clarifying questions.";
       else if (status.textContent.startsWith("The clarifying") || status.textContent.startsWith("You have used")) status.textContent = "";

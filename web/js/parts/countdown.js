@@ -16,9 +16,11 @@ export function countdown(clock, { quiet = false } = {}) {
 
   function render() {
     if (!state) return;
-    if (state.mode !== "timed" || typeof state.deadline !== "number") {
-      label.textContent = state.mode === "untimed" ? "Untimed" : "No clock";
-      value.textContent = state.mode === "untimed" ? "∞" : "—";
+    const untimed = state.mode !== "timed";
+    el.hidden = !untimed && typeof state.deadline !== "number"; // the clock stopped at submit
+    if (untimed || el.hidden) {
+      label.textContent = "Untimed";
+      value.textContent = "∞";
       el.classList.remove("warning", "expired");
       return;
     }

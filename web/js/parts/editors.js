@@ -24,7 +24,7 @@ export function editors({ buffer, role }) {
   for (const [section, title] of SECTIONS) {
     const textarea = h("textarea", {
       id: newId(section), rows: section === "code" ? 10 : 4, spellcheck: section !== "code",
-      placeholder: buffer ? PLACEHOLDERS[section] : "", dataset: { section },
+      dataset: { section },
       class: section === "code" ? "code" : null,
     });
     const state = h("span", { class: "save-state", id: `${textarea.id}-state` });
@@ -80,6 +80,7 @@ export function editors({ buffer, role }) {
       const text = buffer ? buffer.text(section) : state.draft[section] ?? "";
       if (textarea.value !== text) textarea.value = text;
       textarea.readOnly = !editable;
+      textarea.placeholder = editable ? PLACEHOLDERS[section] : "";
       if (buffer) showStatus(section);
     }
     const lang = buffer ? buffer.text("language") : state.draft.language;

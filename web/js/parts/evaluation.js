@@ -2,6 +2,7 @@
 // waiting state with the score, per-section notes and the lists.
 
 import { announce, capitalise, fill, h } from "../dom.js";
+import { renderMarkdown } from "../markdown.js";
 import { SECTIONS } from "../state.js";
 import { scoreBadge } from "./badges.js";
 
@@ -24,12 +25,13 @@ export function evaluatorLabel(evaluator) {
 /** options: onRetry() for the candidate when an evaluation failed. */
 export function evaluation({ onRetry } = {}) {
   const status = h("p", { class: "eval-status", role: "status" });
-  const stream = h("div", { class: "eval-stream", "aria-live": "off" });
+  const stream = h("div", { class: "eval-stream markdown", "aria-live": "off" });
+  const score = h("div", { class: "eval-score" });
   const result = h("div", { class: "eval-result" });
   const retry = onRetry ? h("button", { class: "secondary", hidden: true, onclick: retryNow }, "Retry the evaluation") : null;
   const el = h("section", { class: "panel evaluation", "aria-labelledby": "eval-title", hidden: true },
     h("div", { class: "panel-head" }, h("h2", { id: "eval-title" }, "Evaluation")),
-    status, retry, stream, result);
+    status, retry, score, stream, result);
   let streamed = "";
   let resultShown = null;
 
@@ -47,9 +49,8 @@ export function evaluation({ onRetry } = {}) {
 
   function showStream(text) {
     if (text === streamed) return;
-    if (text.startsWith(streamed)) stream.append(text.slice(streamed.length));
-    else stream.textContent = text;
-    streamed = text;
+    streamed = text; // the feedback is Markdown; a few kilobytes re-render in well under a frame
+    fill(stream, renderMarkdown(text, 4));
   }
 
   function update(state) {
@@ -64,11 +65,14 @@ export function evaluation({ onRetry } = {}) {
       status.textContent = evaluatorLabel(state.evaluator);
       if (resultShown !== state.evaluation) {
         resultShown = state.evaluation;
-        fill(result, renderResult(state.evaluation));
+        const [head, ...details] = renderResult(state.evaluation);
+        fill(score, head);
+        fill(result, details);
         if (state.evaluation.score !== undefined) announce(`Evaluation complete: ${state.evaluation.score} out of 100.`);
       }
     } else {
       resultShown = null;
+      score.replaceChildren();
       result.replaceChildren();
       status.textContent = state.failure ? `The evaluation failed: ${state.failure}`
         : state.phase === "evaluating" ? `Evaluating… ${evaluatorLabel(state.evaluator)}`
@@ -80,14 +84,13 @@ export function evaluation({ onRetry } = {}) {
   return { el, update };
 }
 
-/** A stored result, whatever optional parts it has. */
+/** A stored result, whatever optional parts it has: [score line, ...details]. */
 export function renderResult(result) {
   const parts = [];
-  if (result.score !== undefined && result.score !== null) {
-    parts.push(h("div", { class: "score-line" }, scoreBadge(result.score),
-      h("span", { class: "out-of" }, "/ 100"),
-      result.verdict || result.summary ? h("p", { class: "verdict" }, result.verdict || result.summary) : null));
-  }
+  const hasScore = result.score !== undefined && result.score !== null;
+  parts.push(hasScore ? h("div", { class: "score-line" }, scoreBadge(result.score),
+    h("span", { class: "out-of" }, "/ 100"),
+    result.verdict || result.summary ? h("p", { class: "verdict" }, result.verdict || result.summary) : null) : null);
   const sections = sectionRows(result.sections);
   if (sections.length) {
     parts.push(h("h3", {}, "Per section"),

@@ -61,7 +61,7 @@ export function hints() {
   };
 }
 
-function textForm({ label, button, onSend, rows = 2 }) {
+function textForm({ label, button, onSend, rows = 2, done = "Sent" }) {
   const id = newId("text");
   const input = h("textarea", { id, rows, maxlength: 4000, required: true });
   const status = h("span", { class: "form-status", role: "status" });
@@ -75,7 +75,7 @@ function textForm({ label, button, onSend, rows = 2 }) {
     try {
       await onSend(text);
       input.value = "";
-      status.textContent = "Sent";
+      status.textContent = done;
     } catch (error) {
       status.textContent = error.message;
     }
@@ -101,7 +101,7 @@ export function observerTools({ onHint, onNote, onAnswerMode }) {
       modeStatus.textContent = "Switching…";
       try {
         await onAnswerMode(mode);
-        modeStatus.textContent = "";
+        modeStatus.textContent = mode === "human" ? "You answer new questions now." : "The notes answer now.";
       } catch (error) {
         modeStatus.textContent = error.message;
       }
@@ -116,7 +116,7 @@ export function observerTools({ onHint, onNote, onAnswerMode }) {
   const hint = textForm({ label: "Give the candidate a hint", button: "Send hint", onSend: onHint });
   const hintList = remarkList("hint-list", "No hints given.");
   const notes = remarkList("note-list", "No notes yet.");
-  const note = textForm({ label: "Add a private note", button: "Save note", onSend: onNote, rows: 3 });
+  const note = textForm({ label: "Add a private note", button: "Save note", onSend: onNote, rows: 3, done: "Saved" });
   const el = h("div", { class: "observer-tools" },
     h("section", { class: "panel", "aria-labelledby": "tools-title" },
       h("h2", { id: "tools-title" }, "Interviewer"), mode, hint.el,

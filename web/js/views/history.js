@@ -34,9 +34,9 @@ export async function historyView(root) {
     h("td", { "data-label": "Status" }, statusBadge(s.status)),
     h("td", { "data-label": "Started" }, fmtDate(s.started_at)),
     h("td", { "data-label": "Score" }, scoreBadge(s.score)),
-    h("td", { class: "row-actions" },
+    h("td", {}, h("div", { class: "row-actions" },
       LIVE.has(s.status) ? h("a", { href: `#/room/${s.id}`, class: "button secondary" }, OPEN.has(s.status) ? "Resume" : "Open") : null,
-      h("a", { href: `#/replay/${s.id}`, class: "button secondary" }, "Replay"))));
+      h("a", { href: `#/replay/${s.id}`, class: "button secondary" }, "Replay")))));
   root.replaceChildren(h("section", { class: "history" },
     h("h1", { tabindex: "-1" }, "My sessions"),
     sessions.length
@@ -51,7 +51,7 @@ export async function liveView(root, _params, ctx) {
     h("td", { "data-label": "Question" }, s.question_title, " ", typeBadge(s.question_type)),
     h("td", { "data-label": "Status" }, statusBadge(s.status)),
     h("td", { "data-label": "Started" }, fmtDate(s.started_at)),
-    h("td", { class: "row-actions" }, h("a", { href: `#/room/${s.id}`, class: "button primary" }, "Watch"))));
+    h("td", {}, h("div", { class: "row-actions" }, h("a", { href: `#/room/${s.id}`, class: "button primary" }, "Watch")))));
   root.replaceChildren(h("section", { class: "history" },
     h("h1", { tabindex: "-1" }, "Live rooms"),
     h("p", { class: "muted" }, `Signed in as ${ctx.user.role}: you can watch any room, answer clarifications, give hints and keep private notes.`),

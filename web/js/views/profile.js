@@ -133,7 +133,7 @@ export async function profileView(root) {
   ]);
   const card = h("div", { class: "identity" });
   const showIdentity = (user) => fill(card, avatar(user),
-    h("div", {}, h("p", { class: "who" }, user.name || user.email),
+    h("div", {}, h("p", { class: "identity-name" }, user.name || user.email),
       h("p", { class: "muted" }, `${user.email} · ${user.role} · since ${fmtDate(user.created_at)}`)));
   showIdentity(me);
   root.replaceChildren(h("section", { class: "profile" },

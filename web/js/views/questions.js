@@ -105,7 +105,8 @@ export async function questionsView(root, _params, ctx) {
       load(false);
     }, SEARCH_DEBOUNCE_MS);
   }
-  form.addEventListener("input", changed);
+  // The company filter matches a whole name, so it applies on change (a pick or Enter), not per key.
+  form.addEventListener("input", (event) => { if (event.target.id !== "company") changed(); });
   form.addEventListener("change", changed);
   form.addEventListener("submit", (event) => { event.preventDefault(); changed(); });
   more.addEventListener("click", () => load(true));

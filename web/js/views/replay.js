@@ -55,20 +55,21 @@ export async function replayView(root, { id }) {
   const time = h("output", { for: "replay-scrubber", class: "replay-time" });
   const log = describeLog(events, (eventIndex) => { pause(); seekTo(events[eventIndex].ts - start); });
   const controls = h("div", { class: "replay-controls panel", role: "group", "aria-label": "Replay controls" },
-    h("button", { class: "secondary", onclick: () => jump(-1), "aria-label": "Previous event" }, "⏮"),
+    h("button", { class: "secondary", onclick: () => jump(-1) }, "‹ Previous event"),
     play,
-    h("button", { class: "secondary", onclick: () => jump(1), "aria-label": "Next event" }, "⏭"),
+    h("button", { class: "secondary", onclick: () => jump(1) }, "Next event ›"),
     h("div", { class: "field" }, h("label", { for: speed.id }, "Speed"), speed),
     h("div", { class: "field grow" }, h("label", { for: scrubber.id }, "Timeline"), scrubber),
     time);
 
-  root.replaceChildren(h("div", { class: "room replay" },
+  const room = h("div", { class: "room replay" },
     h("header", { class: "room-head" }, title, h("div", { class: "room-status" }, parts[1].el)),
     parts[0].el, controls,
     h("div", { class: "room-grid" },
       h("div", { class: "col-left" }, questionBody(view.question, false), parts[2].el, parts[3].el),
       h("div", { class: "col-main" }, parts[4].el, parts[5].el),
-      h("div", { class: "col-side" }, log.el, notes?.el))));
+      h("div", { class: "col-side" }, log.el, notes?.el)));
+  root.replaceChildren(room);
 
   function seekTo(seconds) {
     position = Math.min(length, Math.max(0, seconds));
@@ -82,6 +83,7 @@ export async function replayView(root, { id }) {
     scrubber.setAttribute("aria-valuetext", `${fmtClock(position)} of ${fmtClock(length)}`);
     time.textContent = `${fmtClock(position)} / ${fmtClock(length)}`;
     if (state) for (const part of parts) part.update(state);
+    room.dataset.phase = state?.phase ?? "";
     log.mark(index);
   }
 

@@ -112,7 +112,7 @@ export async function roomView(root, { id }, ctx) {
   buffer?.seed(state.draft);
 
   const replayLink = h("a", { href: `#/replay/${view.id}`, class: "button secondary", hidden: true }, "Replay this session");
-  root.replaceChildren(h("div", { class: `room role-${role}` },
+  const room = h("div", { class: `room role-${role}` },
     h("header", { class: "room-head" },
       questionHeader(view.question, role === "observer" ? "Observing" : null),
       h("div", { class: "room-status" }, parts.timer.el, connection)),
@@ -120,10 +120,12 @@ export async function roomView(root, { id }, ctx) {
     h("div", { class: "room-grid" },
       h("div", { class: "col-left" }, questionBody(view.question), parts.chat.el, parts.hints?.el),
       h("div", { class: "col-main" }, parts.actions?.el, replayLink, parts.evaluation.el, solution.el),
-      h("div", { class: "col-side" }, parts.presence.el, parts.tools?.el))));
+      h("div", { class: "col-side" }, parts.presence.el, parts.tools?.el)));
+  root.replaceChildren(room);
 
   function render() {
     for (const part of Object.values(parts)) part.update(state);
+    room.dataset.phase = state.phase;
     replayLink.hidden = !["evaluated", "abandoned", "expired", "submitted", "evaluating"].includes(state.phase);
   }
 

@@ -1,0 +1,256 @@
+"""Evaluation jobs on real Redis and Postgres: stored once, streamed once, failures, watchdog."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable
+
+import msgspec
+import pytest
+import redis.asyncio as aioredis
+
+from domain.commands import EvaluationDelta, EvaluationStart
+from domain.phases import Phase
+from domain.room_tables import UserStats
+from domain.tables import Evaluation, Question
+from evaluator import store
+from evaluator.base import Evaluator
+from evaluator.jobs import EvaluationRunner, JobConfig
+from evaluator.leases import Lease, evaluation_key
+from evaluator.pipeline import EvaluationQueue, status_of
+from evaluator.rubric_evaluator import RubricEvaluator
+from evaluator.watchdog import STUCK_REASON, Watchdog
+from rooms.engine import RoomEngine
+from rooms.service import SYSTEM
+from server.seed import load_bank
+from tests.integration.evaluation_support import (
+    VERDICT,
+    RecordingEnqueue,
+    ScriptedEvaluator,
+    event_types,
+    events,
+    submitted_room,
+)
+from tests.integration.rooms_support import FakeClock
+from tests.support.servers import SuiteServers
+
+LRU = next(q for q, _ in load_bank() if q.slug == "lru-cache")
+LEASE_SECS = 1.0
+MAX_JOB_SECS = 10.0
+STUCK_SECS = 30.0
+
+
+@pytest.fixture
+async def engines(servers: SuiteServers, database: str) -> AsyncIterator[list[RoomEngine]]:
+    """Two 'worker processes': separate Redis clients and room engines."""
+    clients = [aioredis.Redis.from_url(servers.redis_url) for _ in range(2)]
+    yield [RoomEngine(client) for client in clients]
+    for client in clients:
+        await client.aclose()
+
+
+def runner(engine: RoomEngine, evaluator: Evaluator) -> EvaluationRunner:
+    return EvaluationRunner(
+        engine.rooms, engine.store.redis, evaluator, JobConfig(LEASE_SECS, MAX_JOB_SECS)
+    )
+
+
+async def rows_for(session_id: str) -> int:
+    solution = await store.solution_of(session_id)
+    assert solution is not None
+    return await Evaluation.count().where(Evaluation.solution_id == solution.id)
+
+
+async def test_a_job_streams_feedback_stores_once_and_completes_the_room(
+    engines: list[RoomEngine],
+) -> None:
+    engine = engines[0]
+    sid, user = await submitted_room(engine, dict(LRU.reference_solution))
+    before = len(await event_types(engine, sid))
+    await runner(engine, RubricEvaluator()).run(sid)
+
+    new = await events(engine, sid, before)
+    types = [e["type"] for e in new]
+    assert types[:2] == ["phase.changed", "evaluation.started"]
+    assert types[-2:] == ["evaluation.completed", "phase.changed"]
+    deltas = [e["event"].text for e in new if e["type"] == "evaluation.delta"]
+    assert len(deltas) >= 5, "the rubric feedback streams in chunks"
+    stored = await store.stored_evaluation(sid)
+    assert stored is not None and stored.evaluator == "rubric" and stored.score >= 70
+    assert stored.feedback == "".join(deltas).strip()
+    assert new[-2]["event"].result == msgspec.to_builtins(stored), "the room shows the stored row"
+    _, state = await engine.rooms.state(sid)
+    assert state.phase == Phase.EVALUATED and state.evaluation == msgspec.to_builtins(stored)
+
+    stats = await UserStats.select().where(UserStats.user_id == user).first()
+    assert stats is not None
+    assert (stats["sessions_completed"], stats["problems_solved"]) == (1, 1)
+    assert stats["best_score"] == stored.score and stats["rank"] is not None
+    assert set(msgspec.json.decode(stats["time_by_phase"])) == {"clarifying", "design"}
+    question = (
+        await Question.select(Question.acceptance_rate).where(Question.slug == "lru-cache").first()
+    )
+    assert question is not None and question["acceptance_rate"] > 0
+
+
+async def test_running_a_job_again_streams_nothing_and_stores_nothing(
+    engines: list[RoomEngine],
+) -> None:
+    engine = engines[0]
+    sid, _ = await submitted_room(engine, dict(LRU.weak_solution))
+    await runner(engine, RubricEvaluator()).run(sid)
+    seen = len(await event_types(engine, sid))
+    again = ScriptedEvaluator(["must not stream"])
+    await runner(engines[1], again).run(sid)
+    assert len(await event_types(engine, sid)) == seen and again.runs == 0
+    assert await rows_for(sid) == 1
+
+
+async def test_a_stored_result_completes_a_room_a_crash_left_evaluating(
+    engines: list[RoomEngine],
+) -> None:
+    engine = engines[0]
+    sid, _ = await submitted_room(engine, {"apis": "GET /items"})
+    await engine.rooms.execute(sid, EvaluationStart("scripted"), SYSTEM)
+    await engine.rooms.execute(sid, EvaluationDelta("half a str"), SYSTEM)
+    solution = await store.solution_of(sid)
+    assert solution is not None
+    stored = await store.store_evaluation(solution, sid, VERDICT, "half a story", "scripted", {})
+    seen = len(await event_types(engine, sid))  # the worker died here; the job is redelivered
+
+    redelivered = ScriptedEvaluator(["must not stream"])
+    await runner(engines[1], redelivered).run(sid)
+    assert await event_types(engine, sid, seen) == ["evaluation.completed", "phase.changed"]
+    assert redelivered.runs == 0 and await rows_for(sid) == 1
+    _, state = await engine.rooms.state(sid)
+    assert state.evaluation == msgspec.to_builtins(stored)
+
+
+async def test_two_workers_racing_on_one_job_make_one_row_and_one_stream(
+    engines: list[RoomEngine],
+) -> None:
+    sid, _ = await submitted_room(engines[0], {"apis": "GET /items"})
+    first = ScriptedEvaluator(["one ", "two ", "three"], pause_secs=0.2)
+    second = ScriptedEvaluator(["other"], pause_secs=0.2)
+    await asyncio.gather(runner(engines[0], first).run(sid), runner(engines[1], second).run(sid))
+    assert first.runs + second.runs == 1
+    types = await event_types(engines[0], sid)
+    assert types.count("evaluation.started") == 1 and types.count("evaluation.completed") == 1
+    assert await rows_for(sid) == 1
+
+
+async def test_a_redelivered_copy_waits_and_takes_over_when_the_holder_dies(
+    engines: list[RoomEngine],
+) -> None:
+    sid, _ = await submitted_room(engines[0], {"apis": "GET /items"})
+    dead = Lease(engines[0].store.redis, evaluation_key(sid), LEASE_SECS)
+    assert await dead.acquire()  # a worker took the job, started, and died: nobody renews
+    await engines[0].rooms.execute(sid, EvaluationStart("scripted"), SYSTEM)
+    await engines[0].rooms.execute(sid, EvaluationDelta("half of it"), SYSTEM)
+    standby = ScriptedEvaluator(["all ", "of it"])
+    await runner(engines[1], standby).run(sid)
+    assert standby.runs == 1 and await rows_for(sid) == 1
+    _, state = await engines[1].rooms.state(sid)
+    assert state.phase == Phase.EVALUATED and state.evaluation_text == "all of it"
+
+
+async def test_a_copy_standing_by_does_not_retry_a_failure_on_its_own(
+    engines: list[RoomEngine],
+) -> None:
+    sid, _ = await submitted_room(engines[0], {"apis": "GET /items"})
+    failing = ScriptedEvaluator(["a ", "b"], pause_secs=0.2, fail_with="model down")
+    copy = ScriptedEvaluator(["must not run"])
+    await asyncio.gather(
+        runner(engines[0], failing).run(sid),
+        _later(runner(engines[1], copy).run(sid), 0.1),
+    )
+    assert (failing.runs, copy.runs) == (1, 0)
+    _, state = await engines[0].rooms.state(sid)
+    assert state.phase == Phase.SUBMITTED and state.failure == "model down"
+
+
+async def _later(job: Awaitable[None], delay: float) -> None:
+    await asyncio.sleep(delay)
+    await job
+
+
+async def test_a_failure_shows_its_reason_and_a_later_run_succeeds(
+    engines: list[RoomEngine],
+) -> None:
+    engine = engines[0]
+    sid, _ = await submitted_room(engine, {"apis": "GET /items"})
+    await runner(engine, ScriptedEvaluator(["partial"], fail_with="model down")).run(sid)
+    _, state = await engine.rooms.state(sid)
+    assert state.phase == Phase.SUBMITTED and state.failure == "model down"
+    assert status_of(state, running=False, queued=False) == "failed"
+    assert status_of(state, running=False, queued=True) == "queued"
+    assert await store.stored_evaluation(sid) is None
+
+    await runner(engine, ScriptedEvaluator(["fine"])).run(sid)
+    _, state = await engine.rooms.state(sid)
+    assert state.phase == Phase.EVALUATED and state.failure is None
+    assert state.evaluation_text == "fine", "the retry's stream replaced the failed one"
+
+
+async def test_a_job_without_a_submitted_solution_does_nothing(engines: list[RoomEngine]) -> None:
+    await runner(engines[0], ScriptedEvaluator(["x"])).run("00000000-0000-0000-0000-000000000000")
+
+
+def watchdog(
+    engine: RoomEngine, enqueue: RecordingEnqueue, clock: FakeClock, requeue_secs: float = 0.01
+) -> Watchdog:
+    queue = EvaluationQueue(enqueue, engine.store.redis, requeue_secs)
+    return Watchdog(
+        engine.rooms,
+        engine.store.redis,
+        queue,
+        runner(engine, ScriptedEvaluator([])),
+        1.0,
+        STUCK_SECS,
+        clock,
+    )
+
+
+async def test_watchdog_requeues_a_submission_whose_job_was_lost(
+    engines: list[RoomEngine],
+) -> None:
+    engine, enqueue = engines[0], RecordingEnqueue()
+    lost, _ = await submitted_room(engine, {"apis": "GET /a"})
+    failed, _ = await submitted_room(engine, {"apis": "GET /b"})
+    await runner(engine, ScriptedEvaluator([], fail_with="down")).run(failed)
+    held, _ = await submitted_room(engine, {"apis": "GET /c"})
+    assert await Lease(engine.store.redis, evaluation_key(held), 5).acquire()
+    await asyncio.sleep(0.05)  # older than requeue_secs
+
+    dog = watchdog(engine, enqueue, FakeClock())
+    requeued = await dog.requeue_lost()
+    assert lost in requeued and failed not in requeued and held not in requeued
+    assert lost not in await dog.requeue_lost(), "a kicked job is not kicked again at once"
+    assert enqueue.sessions.count(lost) == 1
+
+
+async def test_watchdog_settles_an_evaluation_no_worker_holds(engines: list[RoomEngine]) -> None:
+    engine, clock = engines[0], FakeClock()
+    orphan, _ = await submitted_room(engine, {"apis": "GET /a"})
+    alive, _ = await submitted_room(engine, {"apis": "GET /b"})
+    finished, _ = await submitted_room(engine, {"apis": "GET /c"})
+    for sid in (orphan, alive, finished):
+        await engine.rooms.execute(sid, EvaluationStart("scripted"), SYSTEM)
+    lease = Lease(engine.store.redis, evaluation_key(alive), 60)
+    assert await lease.acquire()
+    solution = await store.solution_of(finished)
+    assert solution is not None
+    await store.store_evaluation(solution, finished, VERDICT, "done", "scripted", {})
+
+    dog = watchdog(engine, RecordingEnqueue(), clock)
+    assert not {orphan, finished} & set(await dog.settle_stuck()), "first seen orphaned now"
+    clock.advance(STUCK_SECS + 1)
+    settled = await dog.settle_stuck()
+    assert {orphan, finished} <= set(settled) and alive not in settled
+    _, state = await engine.rooms.state(orphan)
+    assert state.phase == Phase.SUBMITTED and state.failure == STUCK_REASON
+    _, state = await engine.rooms.state(finished)
+    assert state.phase == Phase.EVALUATED
+    _, state = await engine.rooms.state(alive)
+    assert state.phase == Phase.EVALUATING
+    await lease.release()
