@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from domain.clarify import ClarificationRule
-from domain.events import ClarificationAnswered, ClarificationAsked, SolutionSubmitted
+from domain.events import SolutionSubmitted
 from domain.phases import TERMINAL
 from domain.room import RoomState
 from domain.tables import ClarificationRule as RuleRow
@@ -55,6 +55,15 @@ VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, to_timestamp($6))
 ON CONFLICT (session_id, clarification_id) DO UPDATE
 SET interviewer_response = excluded.interviewer_response, answered_by = excluded.answered_by
 """
+SOLUTION_COLUMNS = (
+    "functional_req",
+    "non_functional_req",
+    "entities",
+    "classes_and_relationships",
+    "apis",
+    "code",
+    "extra",
+)
 INSERT_SOLUTION = """
 INSERT INTO solutions (id, session_id, functional_req, non_functional_req, entities,
     classes_and_relationships, apis, code, extra, language, submit_reason, submitted_at)
@@ -101,63 +110,64 @@ class RulesCache:
         return rules
 
 
-def _event_rows(session_id: str, stored: list[StoredEvent]) -> list[tuple[Any, ...]]:
-    rows = []
+class _Envelope(msgspec.Struct):
+    """The fields of a stored frame the archive needs; the rest is not decoded."""
+
+    type: str
+    ts: float = 0.0
+    actor: str = ""
+
+
+_envelope = msgspec.json.Decoder(_Envelope)
+_CLARIFICATION_EVENTS = ("clarification.asked", "clarification.answered")
+
+
+def _solution_row(session_id: str, frame: bytes) -> tuple[Any, ...]:
+    _, event = decode_frame(frame)
+    assert isinstance(event, SolutionSubmitted)
+    d = event.draft
+    sections = [d.get(name, "") for name in SOLUTION_COLUMNS]
+    return (session_id, *sections, d.get("language") or "python", event.reason, event.at)
+
+
+def _rows(
+    session_id: str, stored: list[StoredEvent], state: RoomState
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """Event rows, and the clarification and solution rows those events imply."""
+    events, solutions, touched = [], [], False
     for item in stored:
-        envelope, event = decode_frame(item.frame)
-        rows.append(
+        head = _envelope.decode(item.frame)
+        events.append(
             (
                 session_id,
                 item.seq,
-                event.__struct_config__.tag,
+                head.type,
                 item.audience,
-                envelope.get("actor") or "",
+                head.actor,
                 item.frame.decode(),
-                envelope.get("ts") or 0.0,
+                head.ts,
             )
         )
-    return rows
-
-
-def _projections(
-    session_id: str, stored: list[StoredEvent], state: RoomState
-) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    clarifications, solutions = [], []
-    touched = False
-    for item in stored:
-        _, event = decode_frame(item.frame)
-        if isinstance(event, ClarificationAsked | ClarificationAnswered):
-            touched = True
-        elif isinstance(event, SolutionSubmitted):
-            d = event.draft
-            solutions.append(
-                (
-                    session_id,
-                    d.get("functional_req", ""),
-                    d.get("non_functional_req", ""),
-                    d.get("entities", ""),
-                    d.get("classes_and_relationships", ""),
-                    d.get("apis", ""),
-                    d.get("code", ""),
-                    d.get("extra", ""),
-                    d.get("language") or "python",
-                    event.reason,
-                    event.at,
-                )
-            )
-    if touched:
-        clarifications = [
+        touched = touched or head.type in _CLARIFICATION_EVENTS
+        if head.type == "solution.submitted":
+            solutions.append(_solution_row(session_id, item.frame))
+    clarifications = (
+        [
             (session_id, c.id, c.question, c.answer or "", c.answered_by or "", c.asked_at)
             for c in state.clarifications
         ]
-    return clarifications, solutions
+        if touched
+        else []
+    )
+    return events, clarifications, solutions
 
 
 async def write(batch: list[tuple[str, int, RoomState, list[StoredEvent]]]) -> None:
     """Archives each room's events up to its seq, with its snapshot and derived rows."""
     events, snapshots, sessions, clarifications, solutions = [], [], [], [], []
     for session_id, seq, state, stored in batch:
-        events += _event_rows(session_id, stored)
+        more_events, more_clarifications, more_solutions = _rows(session_id, stored, state)
+        events += more_events
         snapshots.append((session_id, seq, msgspec.json.encode(state).decode()))
         sessions.append(
             (
@@ -169,7 +179,6 @@ async def write(batch: list[tuple[str, int, RoomState, list[StoredEvent]]]) -> N
                 state.phase in TERMINAL,
             )
         )
-        more_clarifications, more_solutions = _projections(session_id, stored, state)
         clarifications += more_clarifications
         solutions += more_solutions
     async with _pool().acquire() as conn, conn.transaction():

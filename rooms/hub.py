@@ -1,10 +1,10 @@
-"""Per-process fan-out: one Redis reader for every room this process has sockets in.
+"""Per-process fan-out: one Redis pub/sub connection for every room this process has sockets in.
 
-The reader XREADs all those rooms' streams in one blocking call and hands each entry to the
-room's subscribers. A subscriber delivers strictly in seq order: it drops what it already sent
-and fills any gap (a reconnect's backlog, an overflowed queue) from the stream before going on,
-so a socket sees no loss, duplicate or reordering. If the gap was trimmed from Redis, it is told
-to resync and gets a fresh snapshot.
+The append script publishes each event on the room's channel right after putting it in the
+room's stream. The hub hands it to the room's subscribers; a subscriber delivers strictly in seq
+order, drops what it already sent and fills any gap (a reconnect's backlog, an overflowed queue,
+a message pub/sub dropped) from the stream before going on, so a socket sees no loss, duplicate
+or reordering. If the gap was trimmed from Redis, it is told to resync and gets a snapshot.
 """
 
 from __future__ import annotations
@@ -27,10 +27,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("interview_rooms.hub")
 
-# The reader wakes at least this often even with no traffic. Must stay well under redis-py's
-# default socket timeout (5 s), or an idle block is cut off as a read timeout.
-READ_BLOCK_MS = 2000
-READ_COUNT = 1000
+# The listener waits this long for a message before looping (well under redis-py's 5 s
+# default socket timeout).
+LISTEN_TIMEOUT_SECS = 1.0
+# How often every held room's seq is compared with what was delivered: the bound on how late an
+# event pub/sub dropped (a reconnect) reaches its sockets.
+RECONCILE_SECS = 1.0
 # A socket this far behind stops queueing and catches up from Redis instead.
 SUBSCRIBER_QUEUE_FRAMES = 2000
 
@@ -138,39 +140,57 @@ class Subscriber:
 
 @dataclass
 class _HubRoom:
-    cursor: int
+    cursor: int = 0
     subscribers: set[Subscriber] = field(default_factory=set)
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 class Hub:
+    """Live events arrive by pub/sub on each held room's channel (pushed the moment the append
+    script runs); a reconciliation pass compares every held room's seq with what was delivered
+    and reads anything pub/sub dropped from the stream. Work is proportional to the events of
+    the rooms held, not to the number of rooms."""
+
     def __init__(self, redis: aioredis.Redis, store: RoomStore) -> None:
         self.redis, self.store = redis, store
         self._rooms: dict[str, _HubRoom] = {}
-        self._wake_key = f"hub:wake:{uuid.uuid4()}"
-        self._task: asyncio.Task[None] | None = None
-        self._changed = asyncio.Event()
+        self._pubsub = redis.pubsub(ignore_subscribe_messages=True)
+        self._own_channel = f"hub:{uuid.uuid4()}"  # keeps the connection subscribed when idle
+        self._channel_lock = asyncio.Lock()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._dropping: set[asyncio.Task[None]] = set()
 
     @property
     def sockets(self) -> int:
         return sum(len(room.subscribers) for room in self._rooms.values())
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._read_loop(), name="room-hub-reader")
+        await self._pubsub.subscribe(self._own_channel)
+        self._tasks = [
+            asyncio.create_task(self._listen(), name="room-hub-listener"),
+            asyncio.create_task(self._reconcile_loop(), name="room-hub-reconciler"),
+        ]
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        await self.redis.delete(self._wake_key)
+                await task
+        await self._pubsub.aclose()
 
     async def subscribe(self, subscriber: Subscriber) -> None:
         """Registers the subscriber; it first catches up to where the live stream starts."""
-        room = self._rooms.get(subscriber.session_id)
+        session_id = subscriber.session_id
+        room = self._rooms.get(session_id)
         if room is None:
-            current = await self.store.current_seq(subscriber.session_id) or 0
-            room = self._rooms.setdefault(subscriber.session_id, _HubRoom(current))
-            await self._wake()
+            room = self._rooms[session_id] = _HubRoom()
+            async with self._channel_lock:
+                await self._pubsub.subscribe(keys.events(session_id))
+            # Read after subscribing: everything later arrives on the channel.
+            room.cursor = max(room.cursor, await self.store.current_seq(session_id) or 0)
+            room.ready.set()
+        await room.ready.wait()
         room.subscribers.add(subscriber)
         if subscriber.last_seq < room.cursor:
             subscriber.offer(_CatchUp(room.cursor))
@@ -181,49 +201,65 @@ class Hub:
         if room is None:
             return
         room.subscribers.discard(subscriber)
-        if not room.subscribers:
+        if not room.subscribers and room.ready.is_set():
             del self._rooms[subscriber.session_id]
+            task = asyncio.create_task(self._drop_channel(subscriber.session_id))
+            self._dropping.add(task)
+            task.add_done_callback(self._dropping.discard)
 
-    async def _wake(self) -> None:
-        self._changed.set()
-        await self.redis.xadd(self._wake_key, {"w": "1"}, maxlen=10, approximate=False)
+    async def _drop_channel(self, session_id: str) -> None:
+        async with self._channel_lock:
+            if session_id not in self._rooms:  # nobody came back meanwhile
+                await self._pubsub.unsubscribe(keys.events(session_id))
 
-    async def _read_loop(self) -> None:
-        wake_cursor = "0-0"  # this key is new and ours: every wake-up after start counts
+    async def _listen(self) -> None:
         while True:
-            if not self._rooms:
-                self._changed.clear()
-                await self._changed.wait()
-                continue
-            streams: dict[str, str] = {
-                keys.log(sid): f"{room.cursor}-0" for sid, room in self._rooms.items()
-            }
-            streams[self._wake_key] = wake_cursor
             try:
-                response = await self.redis.xread(streams, count=READ_COUNT, block=READ_BLOCK_MS)
+                message = await self._pubsub.get_message(timeout=LISTEN_TIMEOUT_SECS)
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("room reader failed; retrying")
+                log.exception("room listener failed; retrying")
                 await asyncio.sleep(0.5)
                 continue
-            for stream, entries in response or []:
-                name = stream.decode()
-                if name == self._wake_key:
-                    wake_cursor = entries[-1][0].decode()
-                    continue
-                self._dispatch(name, entries)
-
-    def _dispatch(self, stream: str, entries: list[tuple[bytes, dict[bytes, bytes]]]) -> None:
-        session_id = stream[len("{room:") : stream.index("}")]
-        room = self._rooms.get(session_id)
-        if room is None:
-            return
-        for entry_id, fields in entries:
-            seq = int(entry_id.split(b"-")[0])
-            if seq <= room.cursor:
+            if message is None or message["type"] != "message":
                 continue
-            room.cursor = seq
-            delivery = Delivery(seq, fields[b"a"].decode(), fields[b"f"].decode())
-            for subscriber in room.subscribers:
-                subscriber.offer(delivery)
+            channel = message["channel"].decode()
+            seq, audience, frame = message["data"].split(b"|", 2)
+            self._dispatch(
+                channel[len("{room:") : channel.index("}")],
+                Delivery(int(seq), audience.decode(), frame.decode()),
+            )
+
+    async def _reconcile_loop(self) -> None:
+        while True:
+            await asyncio.sleep(RECONCILE_SECS)
+            try:
+                await self.reconcile()
+            except Exception:
+                log.exception("room reconciliation failed; retrying")
+
+    async def reconcile(self) -> None:
+        """Reads from the streams whatever pub/sub did not deliver (a dropped connection)."""
+        held = [(sid, room) for sid, room in self._rooms.items() if room.ready.is_set()]
+        if not held:
+            return
+        current = await self.store.current_seqs([sid for sid, _ in held])
+        behind = [
+            (sid, room.cursor, seq)
+            for (sid, room), seq in zip(held, current, strict=True)
+            if seq > room.cursor
+        ]
+        if not behind:
+            return
+        for (sid, _, _), tail in zip(behind, await self.store.read_many(behind), strict=True):
+            for item in tail:
+                self._dispatch(sid, Delivery(item.seq, item.audience, item.frame.decode()))
+
+    def _dispatch(self, session_id: str, delivery: Delivery) -> None:
+        room = self._rooms.get(session_id)
+        if room is None or delivery.seq <= room.cursor:
+            return
+        room.cursor = delivery.seq  # a gap behind it is filled by each subscriber
+        for subscriber in room.subscribers:
+            subscriber.offer(delivery)

@@ -23,6 +23,11 @@ def log(session_id: str) -> str:
     return f"{tag(session_id)}:log"
 
 
+def events(session_id: str) -> str:
+    """The room's pub/sub channel (append.lua builds the same name)."""
+    return f"{tag(session_id)}:events"
+
+
 def snapshot(session_id: str) -> str:
     return f"{tag(session_id)}:snap"
 

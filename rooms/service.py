@@ -119,6 +119,11 @@ class RoomService:
             await self._catch_up(session_id, room)
             return room.seq, room.state
 
+    def peek(self, session_id: str) -> tuple[int, RoomState] | None:
+        """This process's cached copy of the room, if any (possibly behind: compare seqs)."""
+        room = self._rooms.get(session_id)
+        return (room.seq, room.state) if room is not None else None
+
     async def execute(
         self,
         session_id: str,

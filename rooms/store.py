@@ -92,6 +92,12 @@ class RoomStore:
         raw = await self.redis.get(command_key)
         return _parse_range(raw) if raw else None
 
+    async def current_seqs(self, session_ids: list[str]) -> list[int]:
+        pipe = self.redis.pipeline(transaction=False)
+        for session_id in session_ids:
+            pipe.get(keys.seq(session_id))
+        return [int(raw) if raw else 0 for raw in await pipe.execute()]
+
     async def current_seq(self, session_id: str) -> int | None:
         raw = await self.redis.get(keys.seq(session_id))
         return int(raw) if raw is not None else None

@@ -2,6 +2,8 @@
 -- KEYS: 1 seq, 2 log stream, 3 command-dedupe key, 4 snapshot, 5 dirty set (rooms to archive)
 -- ARGV: 1 expected seq, 2 dedupe ttl secs ("0" = no client command id), 3 snapshot or "",
 --       4 now (dirty score), 5 session id, 6 event count, then (audience, frame) per event
+-- Each event, once in the stream, is also published on the room's channel for live fan-out
+-- (at most once; the stream stays the source of truth for anyone who missed it).
 -- Returns {"ok", last seq} | {"conflict", current seq} | {"duplicate", "first:last"}
 local has_command = ARGV[2] ~= '0'
 if has_command then
@@ -11,9 +13,12 @@ end
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')
 if current ~= tonumber(ARGV[1]) then return {'conflict', tostring(current)} end
 local seq = current
+local channel = '{room:' .. ARGV[5] .. '}:events'
 for i = 0, tonumber(ARGV[6]) - 1 do
   seq = seq + 1
-  redis.call('XADD', KEYS[2], seq .. '-0', 'a', ARGV[7 + 2 * i], 'f', ARGV[8 + 2 * i])
+  local audience, frame = ARGV[7 + 2 * i], ARGV[8 + 2 * i]
+  redis.call('XADD', KEYS[2], seq .. '-0', 'a', audience, 'f', frame)
+  redis.call('PUBLISH', channel, seq .. '|' .. audience .. '|' .. frame)
 end
 redis.call('SET', KEYS[1], seq)
 if has_command then

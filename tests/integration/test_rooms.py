@@ -305,3 +305,20 @@ async def test_presence_counts_sockets_and_expires_a_dead_process_s(
     assert "ivan" not in state.presence
     log = [s.frame for s in await a.store.read(session_id, 0)]
     assert sum(b'"presence.left"' in f for f in log) == 1
+
+
+async def test_events_pub_sub_dropped_are_read_from_the_stream(processes: list[Process]) -> None:
+    a, _ = processes
+    await a.hub.start()
+    try:
+        session_id, candidate = await new_room(a)
+        _, frames = await collect(a, session_id, observer=True, after=0)
+        await a.hub._pubsub.unsubscribe(keys.events(session_id))  # as if the channel dropped them
+        for i in range(3):
+            await a.service.execute(session_id, Draft(section="apis", text=f"v{i}"), candidate)
+        last = await a.store.current_seq(session_id)
+        await a.hub.reconcile()
+        await wait_for(lambda: frames and frames[-1]["seq"] == last)
+        assert [f["seq"] for f in frames] == list(range(1, last + 1))
+    finally:
+        await a.hub.stop()
