@@ -23,6 +23,7 @@ import statistics
 import tempfile
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,6 +50,7 @@ class Tally:
     received: dict[tuple[int, int], int] = field(default_factory=dict)  # (room, edit) -> copies
     reordered: int = 0
     sent: int = 0
+    errors: Counter[str] = field(default_factory=Counter)
 
 
 async def make_accounts(
@@ -131,12 +133,18 @@ async def observe(ws: ClientConnection, tally: Tally) -> None:
 
 
 async def candidate(
-    ws: ClientConnection, room: int, rate: float, until: float, tally: Tally
+    ws: ClientConnection, room: int, rate: float, until: float, tally: Tally, run_id: str
 ) -> None:
     async def drain() -> None:
         with contextlib.suppress(Exception):
-            async for _ in ws:
-                pass
+            async for raw in ws:
+                frame = msgspec.json.decode(raw)
+                if frame["type"] == "error":
+                    tally.errors[frame["code"]] += 1
+                elif frame["type"] == "ack" and frame["seq"] is None:
+                    tally.errors["ack_without_event"] += 1
+                elif frame["type"] == "ack" and frame["duplicate"]:
+                    tally.errors["ack_duplicate"] += 1
 
     reader = asyncio.create_task(drain())
     await asyncio.sleep(random.uniform(0, 1 / rate))
@@ -144,11 +152,9 @@ async def candidate(
     while time.monotonic() < until:
         head = f"{room}:{edit}:{time.time():.6f}:"
         text = head + "x" * (EDIT_BYTES - len(head))
-        await ws.send(
-            msgspec.json.encode(
-                {"type": "draft", "id": edit, "section": "apis", "text": text}
-            ).decode()
-        )
+        # Ids are unique across runs: a reused id is (rightly) ignored as a retry.
+        command = {"type": "draft", "id": f"{run_id}-{edit}", "section": "apis", "text": text}
+        await ws.send(msgspec.json.encode(command).decode())
         tally.sent += 1
         edit += 1
         next_at += 1 / rate
@@ -185,7 +191,9 @@ async def run_load(
     gc.set_threshold(50_000, 20, 100)
     until = time.monotonic() + seconds
     started = time.monotonic()
-    await asyncio.gather(*(candidate(ws, i, rate, until, tally) for i, ws in enumerate(cands)))
+    await asyncio.gather(
+        *(candidate(ws, i, rate, until, tally, uuid.uuid4().hex[:8]) for i, ws in enumerate(cands))
+    )
     elapsed = time.monotonic() - started
     await asyncio.sleep(2.0)  # let the tail arrive
     for ws in [*cands, *observers]:
@@ -206,6 +214,7 @@ async def run_load(
         "p50_ms": round(pct(tally.latencies, 0.5), 2),
         "p99_ms": round(pct(tally.latencies, 0.99), 2),
         "max_ms": round(max(tally.latencies) * 1000, 2) if tally.latencies else None,
+        "errors": dict(tally.errors),
         "lost": lost,
         "duplicated": duplicated,
         "reordered": tally.reordered,
@@ -239,7 +248,8 @@ async def main(args: argparse.Namespace) -> None:
     data = Path(tempfile.mkdtemp(prefix="bench-rooms-"))
     servers = SuiteServers.start(data)
     # Postgres and Valkey share core 1 with the load generator: core 0 is the app's alone.
-    for server in (servers._embedded.postgres, servers._embedded.valkey) if servers._embedded else ():
+    embedded = servers._embedded
+    for server in (embedded.postgres, embedded.valkey) if embedded else ():
         if server.process is not None:
             with contextlib.suppress(OSError):
                 os.sched_setaffinity(server.process.pid, {1})
