@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import msgspec
 
@@ -22,6 +22,7 @@ from rooms.frames import Snapshot, decode_frame
 
 if TYPE_CHECKING:
     import asyncpg
+    from piccolo.engine.postgres import PostgresEngine
 
     from rooms.frames import StoredEvent
 
@@ -73,7 +74,7 @@ ON CONFLICT (session_id) DO NOTHING
 
 
 def _pool() -> asyncpg.Pool:
-    pool = RuleRow._meta.db.pool
+    pool = cast("PostgresEngine", RuleRow._meta.db).pool
     assert pool is not None, "the database pool is started in the app's lifespan"
     return pool
 

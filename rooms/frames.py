@@ -33,7 +33,7 @@ def decode_frame(frame: bytes) -> tuple[dict[str, Any], Event]:
     """The envelope fields and the domain event of a stored frame."""
     raw: dict[str, Any] = msgspec.json.decode(frame)
     envelope = {name: raw.pop(name, None) for name in ENVELOPE_FIELDS}
-    return envelope, msgspec.convert(raw, Event)  # type: ignore[arg-type]
+    return envelope, msgspec.convert(raw, Event)
 
 
 class Snapshot(msgspec.Struct, frozen=True):

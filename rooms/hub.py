@@ -177,7 +177,7 @@ class Hub:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await self._pubsub.aclose()
+        await self._pubsub.aclose()  # type: ignore[no-untyped-call]  # unannotated in redis-py
 
     async def subscribe(self, subscriber: Subscriber) -> None:
         """Registers the subscriber; it first catches up to where the live stream starts."""

@@ -13,7 +13,7 @@ import logging
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from domain.commands import Actor, Role
 from domain.errors import DomainError
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from domain.clarify import ClarificationRule
     from domain.commands import Command
-    from domain.events import Event
+    from domain.events import AnswerModeName, Event, Mode
     from rooms.store import RoomStore
 
 log = logging.getLogger("interview_rooms.rooms")
@@ -103,9 +103,16 @@ class RoomService:
         answer_mode: str = "rules",
     ) -> Outcome:
         now = self._clock()
+        # Callers pass unchecked strings; start() validates both and raises InvalidCommand.
         events = start(
-            session_id, question_id, mode, durations, max_clarifications, now, answer_mode
-        )  # type: ignore[arg-type]
+            session_id,
+            question_id,
+            cast("Mode", mode),
+            durations,
+            max_clarifications,
+            now,
+            cast("AnswerModeName", answer_mode),
+        )
         room = _Room(0, fold(events))
         outcome = await self._append(session_id, room, events, actor, None, now, None, room.state)
         if outcome is None:

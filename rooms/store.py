@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib import resources
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, cast
 
 from rooms import keys
 from rooms.frames import Snapshot, StoredEvent, decode_snapshot, encode_snapshot
@@ -19,6 +19,9 @@ if TYPE_CHECKING:
 COMMAND_DEDUPE_TTL_SECS = 3600
 # How many archived events stay in Redis for resuming clients; older ones are in Postgres.
 RETAINED_EVENTS = 2000
+# The client runs without decode_responses, so a reply redis-py types as `bytes | str` is bytes.
+# XRANGE's reply: (entry id, fields) pairs.
+RawEntries = list[tuple[bytes, dict[bytes, bytes]]]
 
 
 def _script(redis: aioredis.Redis, name: str) -> AsyncScript:
@@ -40,6 +43,10 @@ def _parse_range(raw: bytes) -> tuple[int, int]:
 
 def _stored(entry_id: bytes, fields: dict[bytes, bytes]) -> StoredEvent:
     return StoredEvent(int(entry_id.split(b"-")[0]), fields[b"a"].decode(), fields[b"f"])
+
+
+async def _get(redis: aioredis.Redis, key: str) -> bytes | None:
+    return cast("bytes | None", await redis.get(key))
 
 
 class RoomStore:
@@ -89,7 +96,7 @@ class RoomStore:
         return AppendResult("ok", expected_seq + 1, seq)
 
     async def command_outcome(self, command_key: str) -> tuple[int, int] | None:
-        raw = await self.redis.get(command_key)
+        raw = await _get(self.redis, command_key)
         return _parse_range(raw) if raw else None
 
     async def current_seqs(self, session_ids: list[str]) -> list[int]:
@@ -99,7 +106,7 @@ class RoomStore:
         return [int(raw) if raw else 0 for raw in await pipe.execute()]
 
     async def current_seq(self, session_id: str) -> int | None:
-        raw = await self.redis.get(keys.seq(session_id))
+        raw = await _get(self.redis, keys.seq(session_id))
         return int(raw) if raw is not None else None
 
     async def read(
@@ -107,11 +114,14 @@ class RoomStore:
     ) -> list[StoredEvent]:
         """Events with seq in (after, until], oldest first."""
         end = f"{until}-0" if until is not None else "+"
-        entries = await self.redis.xrange(keys.log(session_id), f"{after + 1}-0", end, count=count)
+        entries = cast(
+            "RawEntries",
+            await self.redis.xrange(keys.log(session_id), f"{after + 1}-0", end, count=count),
+        )
         return [_stored(entry_id, fields) for entry_id, fields in entries]
 
     async def snapshot(self, session_id: str) -> Snapshot | None:
-        raw = await self.redis.get(keys.snapshot(session_id))
+        raw = await _get(self.redis, keys.snapshot(session_id))
         return decode_snapshot(raw) if raw else None
 
     async def restore(self, session_id: str, snapshot: Snapshot) -> bool:

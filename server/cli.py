@@ -94,6 +94,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    from taskiq.cli.common_args import LogLevel
     from taskiq.cli.worker.args import WorkerArgs
     from taskiq.cli.worker.run import run_worker
 
@@ -104,8 +105,9 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
             workers=args.workers,
             configure_logging=True,
             max_async_tasks=args.max_async_tasks,
-            log_level=settings.log_level,
-        )  # type: ignore[arg-type]
+            # Settings holds an upper-case level name, the same names taskiq's own CLI maps.
+            log_level=LogLevel[settings.log_level],
+        )
         return run_worker(worker_args) or 0
 
 

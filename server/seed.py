@@ -6,11 +6,15 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
+from typing import TYPE_CHECKING, Any, cast
 
 import msgspec
 
 from domain.questions import BankQuestion, content_hash, decode_bank_question
 from domain.tables import ClarificationRule, Question, QuestionCompany
+
+if TYPE_CHECKING:
+    from piccolo.columns import Column
 
 log = logging.getLogger("interview_rooms.seed")
 
@@ -41,7 +45,7 @@ def load_bank() -> list[tuple[BankQuestion, str]]:
     return loaded
 
 
-def _question_values(q: BankQuestion, digest: str) -> dict[str, object]:
+def _question_values(q: BankQuestion, digest: str) -> dict[Column, Any]:
     return {
         Question.slug: q.slug,
         Question.title: q.title,
@@ -101,7 +105,10 @@ async def _seed_one(q: BankQuestion, digest: str, report: SeedReport) -> None:
     elif existing["seed_hash"] == digest:
         report.unchanged += 1
     else:
-        await Question.update(values).where(Question.id == existing["id"])
+        # piccolo asks for exactly dict[Column | str, Any] and only reads it; dict is invariant.
+        await Question.update(cast("dict[Column | str, Any]", values)).where(
+            Question.id == existing["id"]
+        )
         await _replace_children(existing["id"], q)
         report.updated += 1
 

@@ -216,7 +216,8 @@ class SessionService:
         row = await User.select(User.name, User.email).where(User.id == user_id).first()
         if row is None:
             return "someone"
-        return (row["name"] or row["email"].split("@")[0])[:100]
+        name: str = row["name"] or row["email"].split("@")[0]
+        return name[:100]
 
     @staticmethod
     async def question_of(session: dict[str, Any]) -> dict[str, Any]:

@@ -5,10 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from typing import TYPE_CHECKING, Any, Protocol
-
-if TYPE_CHECKING:
-    from collections.abc import Awaitable
+from typing import Any, Protocol
 
 # Heartbeats keep idle proxies from closing the socket and carry the server clock for timers;
 # jitter spreads thousands of sockets' heartbeats apart.
@@ -17,7 +14,7 @@ HEARTBEAT_JITTER = 0.2
 
 
 class Beating(Protocol):
-    def heartbeat(self) -> Awaitable[None]: ...
+    async def heartbeat(self) -> None: ...
 
 
 class Heartbeats:

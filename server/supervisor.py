@@ -86,6 +86,6 @@ def supervise(settings: Settings, args: argparse.Namespace) -> int:
         while not stopping and all(child.poll() is None for child in children):
             time.sleep(0.2)
         exited = [child for child in children if child.poll() is not None]
-        log.info("stopping" if stopping else f"a child exited ({exited[0].args}); stopping")
+        log.info("stopping" if stopping else f"a child exited ({exited[0].args!r}); stopping")
         _stop(children)
     return 0 if stopping else 1

@@ -12,7 +12,7 @@ import contextlib
 import logging
 import time
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import msgspec
 from litestar import WebSocket, websocket
@@ -29,6 +29,8 @@ from server.sessions import Access, Viewer
 from server.socket_tools import TokenBucket
 
 if TYPE_CHECKING:
+    from litestar.types import WebSocketDisconnectEvent, WebSocketReceiveEvent
+
     from server.services import Services
 
 log = logging.getLogger("interview_rooms.ws")
@@ -173,7 +175,10 @@ class RoomConnection:
 
     async def _read_loop(self) -> None:
         while True:
-            message = await self.socket.receive()
+            # After accept() the ASGI server sends only these two (litestar casts the same way).
+            message = cast(
+                "WebSocketReceiveEvent | WebSocketDisconnectEvent", await self.socket.receive()
+            )
             if message["type"] == "websocket.disconnect":
                 return
             raw = message.get("text")

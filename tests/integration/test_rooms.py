@@ -322,3 +322,17 @@ async def test_events_pub_sub_dropped_are_read_from_the_stream(processes: list[P
         assert [f["seq"] for f in frames] == list(range(1, last + 1))
     finally:
         await a.hub.stop()
+
+
+async def test_a_due_timer_is_found_and_fired_by_a_process_started_later(
+    processes: list[Process], clock: FakeClock
+) -> None:
+    a, b = processes
+    session_id, _ = await new_room(a)
+    clock.advance(DURATIONS["clarifying"] + 30)  # every app process was down past the deadline
+    restarted = Process(b.redis, clock)  # a new process: nothing cached, only Redis
+    due = await restarted.store.claim(keys.TIMERS, clock.now, 5.0, 1000)
+    assert session_id in due
+    await restarted.timers.fire(session_id)
+    _, state = await a.service.state(session_id)
+    assert state.phase == "design"
