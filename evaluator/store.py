@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from domain.evaluation import SectionVerdict, StoredEvaluation
-from domain.questions import RubricPoint
+from domain.questions import SOLUTION_SECTIONS, RubricPoint
 from evaluator.prompts import EvaluationInput
 from server import db
 
@@ -26,15 +26,6 @@ if TYPE_CHECKING:
     from domain.evaluation import Verdict
     from domain.room import RoomState
 
-SECTION_COLUMNS = (
-    "functional_req",
-    "non_functional_req",
-    "entities",
-    "classes_and_relationships",
-    "apis",
-    "code",
-    "extra",
-)
 
 SELECT_SOLUTION = """
 SELECT s.id, s.language, s.functional_req, s.non_functional_req, s.entities,
@@ -94,7 +85,7 @@ async def solution_of(session_id: str) -> SolutionRow | None:
         user_id=row["user_id"],
         question_id=row["question_id"],
         language=row["language"],
-        sections={column: row[column] or "" for column in SECTION_COLUMNS},
+        sections={column: row[column] or "" for column in SOLUTION_SECTIONS},
     )
 
 

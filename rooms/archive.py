@@ -16,6 +16,7 @@ import msgspec
 from domain.clarify import ClarificationRule
 from domain.events import SolutionSubmitted
 from domain.phases import TERMINAL
+from domain.questions import SOLUTION_SECTIONS
 from domain.room import RoomState
 from domain.tables import ClarificationRule as RuleRow
 from rooms.frames import Snapshot, decode_frame
@@ -56,15 +57,6 @@ VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, to_timestamp($6))
 ON CONFLICT (session_id, clarification_id) DO UPDATE
 SET interviewer_response = excluded.interviewer_response, answered_by = excluded.answered_by
 """
-SOLUTION_COLUMNS = (
-    "functional_req",
-    "non_functional_req",
-    "entities",
-    "classes_and_relationships",
-    "apis",
-    "code",
-    "extra",
-)
 INSERT_SOLUTION = """
 INSERT INTO solutions (id, session_id, functional_req, non_functional_req, entities,
     classes_and_relationships, apis, code, extra, language, submit_reason, submitted_at)
@@ -127,7 +119,7 @@ def _solution_row(session_id: str, frame: bytes) -> tuple[Any, ...]:
     _, event = decode_frame(frame)
     assert isinstance(event, SolutionSubmitted)
     d = event.draft
-    sections = [d.get(name, "") for name in SOLUTION_COLUMNS]
+    sections = [d.get(name, "") for name in SOLUTION_SECTIONS]
     return (session_id, *sections, d.get("language") or "python", event.reason, event.at)
 
 

@@ -57,6 +57,13 @@ async def _run(
     return await services.rooms.execute(str(session_id), command, actor_for(viewer, access))
 
 
+async def _apply(
+    services: Services, principal: Principal, session_id: uuid.UUID, command: Command
+) -> Accepted:
+    outcome = await _run(services, principal, session_id, command)
+    return Accepted(seq=outcome.last_seq, phase=outcome.state.phase.value)
+
+
 async def _view(services: Services, principal: Principal, session_id: uuid.UUID) -> SessionView:
     access = await services.sessions.access(_viewer(principal), session_id)
     seq, state = await services.rooms.state(str(session_id))
@@ -149,8 +156,7 @@ class SessionController(Controller):
     async def submit(
         self, session_id: uuid.UUID, services: Services, principal: Principal
     ) -> Accepted:
-        outcome = await _run(services, principal, session_id, Submit())
-        return Accepted(seq=outcome.last_seq, phase=outcome.state.phase.value)
+        return await _apply(services, principal, session_id, Submit())
 
     @post(
         "/sessions/{session_id:uuid}/answers/{clarification_id:str}",
@@ -166,8 +172,7 @@ class SessionController(Controller):
         principal: Principal,
     ) -> Accepted:
         command = Answer(clarification_id=clarification_id, text=data.text)
-        outcome = await _run(services, principal, session_id, command)
-        return Accepted(seq=outcome.last_seq, phase=outcome.state.phase.value)
+        return await _apply(services, principal, session_id, command)
 
     @post(
         "/sessions/{session_id:uuid}/hints",
@@ -177,8 +182,7 @@ class SessionController(Controller):
     async def hint(
         self, session_id: uuid.UUID, data: TextBody, services: Services, principal: Principal
     ) -> Accepted:
-        outcome = await _run(services, principal, session_id, Hint(text=data.text))
-        return Accepted(seq=outcome.last_seq, phase=outcome.state.phase.value)
+        return await _apply(services, principal, session_id, Hint(text=data.text))
 
     @post(
         "/sessions/{session_id:uuid}/notes",
@@ -188,15 +192,13 @@ class SessionController(Controller):
     async def note(
         self, session_id: uuid.UUID, data: TextBody, services: Services, principal: Principal
     ) -> Accepted:
-        outcome = await _run(services, principal, session_id, Note(text=data.text))
-        return Accepted(seq=outcome.last_seq, phase=outcome.state.phase.value)
+        return await _apply(services, principal, session_id, Note(text=data.text))
 
     @put("/sessions/{session_id:uuid}/answer-mode", summary="Rules or a human answers (observers)")
     async def answer_mode(
         self, session_id: uuid.UUID, data: AnswerModeBody, services: Services, principal: Principal
     ) -> Accepted:
-        outcome = await _run(services, principal, session_id, AnswerMode(mode=data.mode))
-        return Accepted(seq=outcome.last_seq, phase=outcome.state.phase.value)
+        return await _apply(services, principal, session_id, AnswerMode(mode=data.mode))
 
     @post(
         "/sessions/{session_id:uuid}/invites",
