@@ -140,6 +140,8 @@ DOMAIN_STATUS: dict[str, int] = {
     "role_forbidden": 403,
     "invalid_command": 422,
     "clarification_unknown": 404,
+    # The session row exists but its room is gone from Redis and Postgres alike.
+    "session_not_found": 404,
 }
 DOMAIN_DEFAULT_STATUS = 409
 

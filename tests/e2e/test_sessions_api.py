@@ -220,3 +220,32 @@ async def test_public_config_says_whether_google_sign_in_is_on(
 ) -> None:
     config = (await client.get("/config")).json()
     assert config == {"google_client_id": app_env.get("GOOGLE_CLIENT_ID")}
+
+
+async def test_a_session_whose_room_is_lost_everywhere_answers_404(
+    client: httpx.AsyncClient,
+    account: MakeAccount,
+    database: str,
+) -> None:
+    import uuid
+    from datetime import UTC, datetime
+
+    from domain.tables import InterviewSession, Question
+
+    user_id, token = await account()
+    question = await Question.select(Question.id).where(Question.slug == "lru-cache").first()
+    assert question is not None
+    orphan = uuid.uuid4()
+    now = datetime.now(UTC)
+    await InterviewSession.insert(
+        InterviewSession(
+            id=orphan,
+            user_id=user_id,
+            question_id=question["id"],
+            started_at=now,
+            updated_at=now,
+        )
+    )
+    response = await client.get(f"/sessions/{orphan}", headers=bearer(token))
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "session_not_found"

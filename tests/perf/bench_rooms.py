@@ -58,28 +58,24 @@ async def make_accounts(
 ) -> tuple[list[str], list[str]]:
     settings = load_settings(env)
     now = datetime.now(UTC)
-    users = [
-        User(
-            id=uuid.uuid4(),
-            email=f"bench-{uuid.uuid4().hex[:12]}@example.test",
-            name="Bench",
-            role="candidate",
-            created_at=now,
-            updated_at=now,
-        )
-        for _ in range(rooms)
-    ]
-    staff = [
-        User(
-            id=uuid.uuid4(),
-            email=f"watch-{uuid.uuid4().hex[:12]}@example.test",
-            name="Watcher",
-            role="interviewer",
-            created_at=now,
-            updated_at=now,
-        )
-        for _ in range(observers)
-    ]
+
+    def new_users(count: int, prefix: str, role: str) -> list[User]:
+        return [
+            User(
+                id=uuid.uuid4(),
+                email=f"{prefix}-{uuid.uuid4().hex[:12]}@example.test",
+                name=prefix.title(),
+                role=role,
+                created_at=now,
+                updated_at=now,
+            )
+            for _ in range(count)
+        ]
+
+    users, staff = (
+        new_users(rooms, "bench", "candidate"),
+        new_users(observers, "watch", "interviewer"),
+    )
     await User.insert(*users, *staff)
 
     def token(user: User, role: str) -> str:
