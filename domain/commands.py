@@ -1,40 +1,31 @@
 """Commands: what candidates, observers and the server ask a room to do.
 
-Client commands are decoded once at the edge with ``decode_client_command``; system commands
-are built by the server and never decoded from a client. Field values are checked by
-``validate_command`` (called from ``decide``), so a hand-built command is checked too.
+Each command is a frozen struct whose ``type`` tag keys its row in the one command table
+(``domain.decide.COMMANDS``: who may issue it, in which phases, and how it is decided). Fields
+that have a fixed vocabulary are typed with it, so a client frame with a bad value is rejected
+when it is decoded at the edge; ``validate_command`` checks what a type cannot say (empty or
+over-long text, NUL characters), for hand-built commands too.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, TypeAlias
+from typing import Literal, get_args
 
 import msgspec
 
 from domain.errors import InvalidCommand
+from domain.evaluation import StoredEvaluation
+from domain.events import AnswerModeName
+from domain.phases import Phase
+from domain.solution import LANGUAGES, MAX_SECTION_CHARS, DraftPart
 
-# The solution sections from the seed's design phase.
-SECTIONS = (
-    "functional_req",
-    "non_functional_req",
-    "entities",
-    "classes_and_relationships",
-    "apis",
-    "code",
-    "language",
-    "extra",
-)
-LANGUAGES = ("go", "cpp", "java", "python")
-DEFAULT_LANGUAGE = "python"
-# A whole section (the code one in particular) fits comfortably; larger bodies are abuse and
-# would bloat every snapshot and replay.
-MAX_SECTION_CHARS = 20_000
 # Clarifications, hints, notes and answers are conversational; 2,000 chars is a long paragraph.
 MAX_TEXT_CHARS = 2_000
 # Display names and evaluator labels are shown inline.
 MAX_NAME_CHARS = 100
-ANSWER_MODES = ("rules", "human")
+ANSWER_MODES: tuple[AnswerModeName, ...] = get_args(AnswerModeName)
+RoomRole = Literal["candidate", "observer"]
 
 
 class Role(StrEnum):
@@ -48,132 +39,87 @@ class Actor(msgspec.Struct, frozen=True):
     role: Role
 
 
-class _Command(msgspec.Struct, frozen=True, tag_field="type", forbid_unknown_fields=True):
-    pass
+class Command(msgspec.Struct, frozen=True, tag_field="type", forbid_unknown_fields=True):
+    """The root of every command; its ``type`` tag names its row in the command table."""
 
 
 # candidate
-class Clarify(_Command, frozen=True, tag="clarify"):
+class Clarify(Command, frozen=True, tag="clarify"):
     question: str
 
 
-class Advance(_Command, frozen=True, tag="advance"):
-    to: str
+class Advance(Command, frozen=True, tag="advance"):
+    to: Literal["design"]
 
 
-class Draft(_Command, frozen=True, tag="draft"):
-    section: str
+class Draft(Command, frozen=True, tag="draft"):
+    section: DraftPart
     text: str
 
 
-class Submit(_Command, frozen=True, tag="submit"):
+class Submit(Command, frozen=True, tag="submit"):
     pass
 
 
-class Abandon(_Command, frozen=True, tag="abandon"):
+class Abandon(Command, frozen=True, tag="abandon"):
     pass
 
 
 # observer
-class Answer(_Command, frozen=True, tag="answer"):
+class Answer(Command, frozen=True, tag="answer"):
     clarification_id: str
     text: str
 
 
-class Hint(_Command, frozen=True, tag="hint"):
+class Hint(Command, frozen=True, tag="hint"):
     text: str
 
 
-class Note(_Command, frozen=True, tag="note"):
+class Note(Command, frozen=True, tag="note"):
     text: str
 
 
-class AnswerMode(_Command, frozen=True, tag="answer_mode"):
-    mode: str
+class AnswerMode(Command, frozen=True, tag="answer_mode"):
+    mode: AnswerModeName
 
 
 # system
-class Join(_Command, frozen=True, tag="join"):
+class Join(Command, frozen=True, tag="join"):
     user_id: str
-    role: str
+    role: RoomRole
     name: str
 
 
-class Leave(_Command, frozen=True, tag="leave"):
+class Leave(Command, frozen=True, tag="leave"):
     user_id: str
 
 
-class TimerWarn(_Command, frozen=True, tag="timer_warn"):
-    phase: str
+class TimerWarn(Command, frozen=True, tag="timer_warn"):
+    phase: Phase
 
 
-class TimerExpire(_Command, frozen=True, tag="timer_expire"):
-    phase: str
+class TimerExpire(Command, frozen=True, tag="timer_expire"):
+    phase: Phase
 
 
-class ClarificationTimeout(_Command, frozen=True, tag="clarification_timeout"):
+class ClarificationTimeout(Command, frozen=True, tag="clarification_timeout"):
     clarification_id: str
 
 
-class EvaluationStart(_Command, frozen=True, tag="evaluation_start"):
+class EvaluationStart(Command, frozen=True, tag="evaluation_start"):
     evaluator: str
 
 
-class EvaluationDelta(_Command, frozen=True, tag="evaluation_delta"):
+class EvaluationDelta(Command, frozen=True, tag="evaluation_delta"):
     text: str
 
 
-class EvaluationComplete(_Command, frozen=True, tag="evaluation_complete"):
-    result: dict[str, Any]
+class EvaluationComplete(Command, frozen=True, tag="evaluation_complete"):
+    result: StoredEvaluation
 
 
-class EvaluationFail(_Command, frozen=True, tag="evaluation_fail"):
+class EvaluationFail(Command, frozen=True, tag="evaluation_fail"):
     reason: str
-
-
-CandidateCommand: TypeAlias = Clarify | Advance | Draft | Submit | Abandon
-ObserverCommand: TypeAlias = Answer | Hint | Note | AnswerMode
-ClientCommand: TypeAlias = CandidateCommand | ObserverCommand
-CLIENT_COMMANDS = ClientCommand
-SystemCommand: TypeAlias = (
-    Join
-    | Leave
-    | TimerWarn
-    | TimerExpire
-    | ClarificationTimeout
-    | EvaluationStart
-    | EvaluationDelta
-    | EvaluationComplete
-    | EvaluationFail
-)
-Command: TypeAlias = ClientCommand | SystemCommand
-
-_CANDIDATE = ("clarify", "advance", "draft", "submit", "abandon")
-_OBSERVER = ("answer", "hint", "note", "answer_mode")
-_SYSTEM = (
-    "join",
-    "leave",
-    "timer_warn",
-    "timer_expire",
-    "clarification_timeout",
-    "evaluation_start",
-    "evaluation_delta",
-    "evaluation_complete",
-    "evaluation_fail",
-)
-# Command type -> the only role that may issue it.
-REQUIRED_ROLE: dict[str, Role] = {
-    **dict.fromkeys(_CANDIDATE, Role.CANDIDATE),
-    **dict.fromkeys(_OBSERVER, Role.OBSERVER),
-    **dict.fromkeys(_SYSTEM, Role.SYSTEM),
-}
-
-_client_decoder: msgspec.json.Decoder[ClientCommand] = msgspec.json.Decoder(ClientCommand)
-
-
-def decode_client_command(data: bytes | str) -> ClientCommand:
-    """Decode a client frame; raises msgspec.ValidationError / DecodeError on bad input."""
-    return _client_decoder.decode(data)
 
 
 def command_type(command: Command) -> str:
@@ -197,10 +143,15 @@ def _check_text(field: str, value: str, limit: int = MAX_TEXT_CHARS) -> None:
         raise InvalidCommand(f"{field} is longer than {limit} characters", field=field, limit=limit)
 
 
+def _check_choice(field: str, value: str, allowed: tuple[str, ...]) -> None:
+    # The types say the same; this catches a command built by hand with a wrong value.
+    if value not in allowed:
+        raise InvalidCommand(f"{field} must be one of {allowed}", field=field, value=value)
+
+
 def _check_draft(command: Draft) -> None:
     _check_storable("text", command.text)
-    if command.section not in SECTIONS:
-        raise InvalidCommand(f"unknown section {command.section!r}", field="section")
+    _check_choice("section", command.section, get_args(DraftPart))
     if command.section == "language" and command.text not in LANGUAGES:
         raise InvalidCommand(f"unknown language {command.text!r}", field="text")
     if len(command.text) > MAX_SECTION_CHARS:
@@ -209,11 +160,6 @@ def _check_draft(command: Draft) -> None:
             field="text",
             limit=MAX_SECTION_CHARS,
         )
-
-
-def _check_choice(field: str, value: str, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise InvalidCommand(f"{field} must be one of {allowed}", field=field, value=value)
 
 
 def validate_command(command: Command) -> None:
@@ -230,7 +176,7 @@ def validate_command(command: Command) -> None:
         case AnswerMode(mode=mode):
             _check_choice("mode", mode, ANSWER_MODES)
         case Join(role=role, name=name):
-            _check_choice("role", role, (Role.CANDIDATE.value, Role.OBSERVER.value))
+            _check_choice("role", role, get_args(RoomRole))
             _check_text("name", name, MAX_NAME_CHARS)
         case EvaluationStart(evaluator=evaluator):
             _check_text("evaluator", evaluator, MAX_NAME_CHARS)

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import msgspec
 
-from domain.questions import SOLUTION_SECTIONS
+from domain.solution import SOLUTION_SECTIONS
 
 Score = Annotated[int, msgspec.Meta(ge=0, le=100)]
 # One bullet or comment; longer is an essay, not a point.
@@ -24,16 +24,6 @@ Lines = Annotated[list[Line], msgspec.Meta(max_length=12)]
 MAX_FEEDBACK_CHARS = 20_000
 # An evaluation at or above this score counts as an accepted (solved) answer.
 PASS_SCORE = 60
-
-SECTION_LABELS: dict[str, str] = {
-    "functional_req": "Functional requirements",
-    "non_functional_req": "Non-functional requirements",
-    "entities": "Entities",
-    "classes_and_relationships": "Classes and relationships",
-    "apis": "APIs",
-    "code": "Code",
-    "extra": "Trade-offs and extras",
-}
 
 
 class InvalidVerdict(ValueError):

@@ -6,9 +6,11 @@ and an audience (``audience``): observers' private notes never reach the candida
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypeAlias
+from typing import Literal, TypeAlias
 
 import msgspec
+
+from domain.evaluation import StoredEvaluation
 
 Mode = Literal["timed", "untimed"]
 AnswerModeName = Literal["rules", "human"]
@@ -108,7 +110,7 @@ class EvaluationDeltaStreamed(_Event, frozen=True, tag="evaluation.delta"):
 
 
 class EvaluationCompleted(_Event, frozen=True, tag="evaluation.completed"):
-    result: dict[str, Any]
+    result: StoredEvaluation
 
 
 class EvaluationFailed(_Event, frozen=True, tag="evaluation.failed"):

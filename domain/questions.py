@@ -7,16 +7,15 @@ from typing import Literal
 
 import msgspec
 
-from domain.commands import SECTIONS
-
-# The rubric covers the written sections; `language` only labels the code.
-SOLUTION_SECTIONS = tuple(section for section in SECTIONS if section != "language")
+from domain.solution import SOLUTION_SECTIONS
 
 
 class BankRule(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     intent: str
     keywords: list[str]
     response: str
+    # Ways a candidate asks for this rule, in their words (3-5; see FORMAT.md).
+    examples: list[str] = msgspec.field(default_factory=list)
 
 
 class RubricPoint(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from domain.evaluation import SECTION_LABELS, SectionVerdict, Verdict
+from domain.evaluation import SectionVerdict, Verdict
 from domain.rubric import STRONG_SECTION_SCORE, WEAK_SECTION_SCORE
+from domain.solution import section_label
 
 if TYPE_CHECKING:
     from domain.rubric import PointScore, RubricScore, SectionScore
@@ -17,7 +18,7 @@ MAX_FOLLOW_UPS = 4
 
 
 def _label(section: str) -> str:
-    return SECTION_LABELS.get(section, section.replace("_", " ").capitalize())
+    return section_label(section)
 
 
 def _sentence(text: str) -> str:

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from domain.evaluation import PASS_SCORE, SECTION_LABELS
+from domain.evaluation import PASS_SCORE
+from domain.solution import section_label
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -125,7 +126,7 @@ def study_plan(
     return [
         StudyItem(
             area=area,
-            label=SECTION_LABELS.get(area, area),
+            label=section_label(area),
             average_score=average,
             evaluations=count,
             questions=_practice(area, catalogue, solved, topic_scores),

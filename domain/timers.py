@@ -16,7 +16,7 @@ from domain.phases import Phase
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from domain.room import RoomState
+    from domain.state import RoomState
 
 # Phases that run against a clock; later phases wait on the evaluator, not the candidate.
 TIMED_PHASES: tuple[Phase, ...] = (Phase.CLARIFYING, Phase.DESIGN)
@@ -59,10 +59,10 @@ def _phase_timer(state: RoomState, now: float) -> list[Command]:
     if state.deadline is None or state.phase not in state.durations:
         return []
     if now >= state.deadline:
-        return [TimerExpire(phase=state.phase.value)]
+        return [TimerExpire(phase=state.phase)]
     duration = state.durations[state.phase]
     if not state.warned and now >= warning_at(state.deadline, duration):
-        return [TimerWarn(phase=state.phase.value)]
+        return [TimerWarn(phase=state.phase)]
     return []
 
 

@@ -1,9 +1,5 @@
-"""What every evaluator (the model, the offline rubric) offers and what it writes to.
-
-Errors:
-    EvaluationFailed    the evaluation cannot be done (retries spent, or the model refused);
-                        `reason` is shown to the candidate, who may retry.
-"""
+"""What every evaluator (the model, the offline rubric) offers and what it writes to; its
+errors are in `evaluator/errors.py`."""
 
 from __future__ import annotations
 
@@ -13,12 +9,6 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from domain.evaluation import Verdict
     from evaluator.prompts import EvaluationInput
-
-
-class EvaluationFailed(Exception):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 class TextSink(Protocol):

@@ -95,3 +95,18 @@ def create_broker(
     redis_url: str, redelivery_secs: float = UNACKED_LOCK_TIMEOUT_SECS
 ) -> EvaluationBroker:
     return EvaluationBroker(redis_url, redelivery_secs)
+
+
+async def queue_depth(redis: Redis) -> dict[str, Any]:
+    """The task stream and its consumer group: how much waits and how many workers read it."""
+    length = await redis.xlen(QUEUE_NAME)
+    groups = (
+        await redis.xinfo_groups(QUEUE_NAME) if length or await redis.exists(QUEUE_NAME) else []
+    )
+    group = next((g for g in groups if g["name"] == CONSUMER_GROUP.encode()), None)
+    return {
+        "queue": QUEUE_NAME,
+        "backlog": length,
+        "consumers": int(group["consumers"]) if group else 0,
+        "pending": int(group["pending"]) if group else 0,
+    }

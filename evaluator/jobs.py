@@ -15,26 +15,24 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import msgspec
-
 from domain.commands import EvaluationComplete, EvaluationFail, EvaluationStart
 from domain.errors import DomainError
 from domain.phases import Phase
 from domain.stats import phase_durations
-from evaluator import stats, store
-from evaluator.base import EvaluationFailed
+from evaluator.errors import EvaluationFailed, LeaseLost
 from evaluator.leases import Lease, evaluation_key
 from evaluator.pipeline import kicked_key
-from evaluator.stream import LeaseLost, RoomSink
+from evaluator.stream import RoomSink
 from rooms.service import SYSTEM
 
 if TYPE_CHECKING:
     import redis.asyncio as aioredis
 
     from domain.evaluation import StoredEvaluation
-    from domain.room import RoomState
+    from domain.state import RoomState
     from evaluator.base import Evaluator
-    from evaluator.store import SolutionRow
+    from evaluator.stats import ProgressStore
+    from evaluator.store import EvaluationStore, SolutionRow
     from rooms.service import RoomService
 
 log = logging.getLogger("interview_rooms.evaluator")
@@ -55,12 +53,18 @@ class JobConfig:
 
 class EvaluationRunner:
     def __init__(
-        self, rooms: RoomService, redis: aioredis.Redis, evaluator: Evaluator, config: JobConfig
+        self,
+        rooms: RoomService,
+        redis: aioredis.Redis,
+        evaluator: Evaluator,
+        config: JobConfig,
+        stores: tuple[EvaluationStore, ProgressStore],
     ) -> None:
         self.rooms, self.redis, self.evaluator, self.config = rooms, redis, evaluator, config
+        self.store, self.progress = stores
 
     async def run(self, session_id: str) -> None:
-        solution = await store.solution_of(session_id)
+        solution = await self.store.solution_of(session_id)
         if solution is None:
             log.warning("no submitted solution for session %s; nothing to evaluate", session_id)
             return
@@ -79,7 +83,7 @@ class EvaluationRunner:
                 return
             stored = await self._evaluate(session_id, solution, state, lease)
         if stored is not None:
-            await stats.refresh_progress(solution.user_id, solution.question_id)
+            await self.progress.refresh_progress(solution.user_id, solution.question_id)
 
     @property
     def _standby_secs(self) -> float:
@@ -98,11 +102,11 @@ class EvaluationRunner:
 
     async def _settle_stored(self, session_id: str, solution: SolutionRow) -> bool:
         """If the solution was already evaluated, make the room show it; True if so."""
-        stored = await store.stored_evaluation(session_id)
+        stored = await self.store.stored_evaluation(session_id)
         if stored is None:
             return False
         await self.ensure_completed(session_id, stored)
-        await stats.refresh_progress(solution.user_id, solution.question_id)
+        await self.progress.refresh_progress(solution.user_id, solution.question_id)
         return True
 
     async def _evaluate(
@@ -110,7 +114,7 @@ class EvaluationRunner:
     ) -> StoredEvaluation | None:
         sink = RoomSink(self.rooms, session_id, self.evaluator.label, lambda: not lease.lost)
         try:
-            evaluation = await store.evaluation_input(solution, state)
+            evaluation = await self.store.evaluation_input(solution, state)
             await sink.start()
             await self.redis.delete(kicked_key(session_id))  # running now: no longer queued
             outcome = await self.evaluator.evaluate(evaluation, sink)
@@ -127,8 +131,8 @@ class EvaluationRunner:
             await sink.abandon()
             await self.fail(session_id, INTERNAL_FAILURE)
             return None
-        spent = phase_durations(state.started_at, await store.phase_changes(session_id))
-        stored = await store.store_evaluation(
+        spent = phase_durations(state.started_at, await self.store.phase_changes(session_id))
+        stored = await self.store.store_evaluation(
             solution, session_id, outcome.verdict, outcome.feedback, self.evaluator.label, spent
         )
         await self.ensure_completed(session_id, stored)
@@ -136,7 +140,6 @@ class EvaluationRunner:
 
     async def ensure_completed(self, session_id: str, stored: StoredEvaluation) -> None:
         """The room shows the stored evaluation: completes it, or starts and completes it."""
-        result = msgspec.to_builtins(stored)
         for _ in range(2):  # once more if another process moved the room meanwhile
             _, state = await self.rooms.state(session_id)
             if state.phase not in EVALUABLE:
@@ -144,7 +147,7 @@ class EvaluationRunner:
             try:
                 if state.phase == Phase.SUBMITTED:
                     await self.rooms.execute(session_id, EvaluationStart(stored.evaluator), SYSTEM)
-                await self.rooms.execute(session_id, EvaluationComplete(result), SYSTEM)
+                await self.rooms.execute(session_id, EvaluationComplete(stored), SYSTEM)
                 return
             except DomainError as exc:
                 log.info("session %s moved while completing: %s", session_id, exc.message)

@@ -24,7 +24,8 @@ import openai
 
 from domain.evaluation import MAX_FEEDBACK_CHARS, InvalidVerdict, Verdict, parse_verdict
 from evaluator import prompts
-from evaluator.base import Evaluated, EvaluationFailed
+from evaluator.base import Evaluated
+from evaluator.errors import EvaluationFailed
 from evaluator.structured import AnswerSplitter
 
 if TYPE_CHECKING:

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from taskiq import AsyncBroker
 
     from domain.events import Event
-    from domain.room import RoomState
+    from domain.state import RoomState
 
 log = logging.getLogger("interview_rooms.evaluator")
 

@@ -11,8 +11,9 @@ import json
 
 import msgspec
 
-from domain.evaluation import SECTION_LABELS, VERDICT_SCHEMA
+from domain.evaluation import VERDICT_SCHEMA
 from domain.questions import RubricPoint
+from domain.solution import SECTION_LABELS, section_label
 
 RESULT_DELIMITER = "<<<EVALUATION_JSON>>>"
 # The model sees at most this much of one section; the room already caps sections at 20k chars.
@@ -65,7 +66,7 @@ def _solution(solution: dict[str, str], language: str) -> str:
 def _rubric(rubric: dict[str, list[RubricPoint]]) -> str:
     lines = []
     for section, points in rubric.items():
-        lines.append(f"- {SECTION_LABELS.get(section, section)} [{section}]:")
+        lines.append(f"- {section_label(section)} [{section}]:")
         lines += [f"  - {point.point}" for point in points]
     return "\n".join(lines) or "(no rubric: judge against what a strong answer covers)"
 

@@ -1,6 +1,6 @@
 """What one worker process holds: Redis, the room engine (no fan-out), the evaluator, the job
-runner and the watchdog. Built in the worker's startup hook, handed to tasks through taskiq's
-state."""
+runner and the watchdog. Built in the worker's startup hook (`server/operations/worker.py`),
+which hands in its configuration and a started database pool; tasks find it in taskiq's state."""
 
 from __future__ import annotations
 
@@ -15,14 +15,19 @@ from evaluator.jobs import EvaluationRunner, JobConfig
 from evaluator.llm import MAX_BACKOFF_SECS, OpenAIEvaluator, RetryPolicy
 from evaluator.pipeline import EvaluationQueue, broker_enqueue
 from evaluator.rubric_evaluator import RubricEvaluator
+from evaluator.stats import ProgressStore
+from evaluator.store import EvaluationStore
 from evaluator.watchdog import Watchdog
 from rooms.engine import RoomEngine
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import asyncpg
     from taskiq import AsyncBroker
 
     from evaluator.base import Evaluator
-    from server.settings import Settings
+    from evaluator.config import EvaluatorConfig
 
 log = logging.getLogger("interview_rooms.evaluator")
 
@@ -30,75 +35,68 @@ log = logging.getLogger("interview_rooms.evaluator")
 # resumed soon, but never longer than half the redelivery time, so a redelivered job rarely waits.
 MAX_LEASE_SECS = 15.0
 MIN_LEASE_SECS = 1.0
-# Connections per worker process: jobs hold one only for a query or two at a time.
-DB_POOL_SIZE = 20
 
 
-def make_evaluator(settings: Settings) -> Evaluator:
+def make_evaluator(config: EvaluatorConfig) -> Evaluator:
     """The model when OPENAI_API_KEY is set, else the offline rubric evaluator."""
-    if not settings.openai_api_key:
+    if not config.openai_api_key:
         return RubricEvaluator()
     policy = RetryPolicy(
-        attempts=settings.evaluation_max_attempts,
-        backoff_secs=settings.evaluation_backoff_secs,
-        timeout_secs=settings.evaluation_timeout_secs,
+        attempts=config.max_attempts,
+        backoff_secs=config.backoff_secs,
+        timeout_secs=config.timeout_secs,
     )
     return OpenAIEvaluator.from_settings(
-        settings.openai_api_key, settings.openai_base_url, settings.openai_model, policy
+        config.openai_api_key, config.openai_base_url, config.openai_model, policy
     )
 
 
-def lease_secs(settings: Settings) -> float:
-    return min(MAX_LEASE_SECS, max(MIN_LEASE_SECS, settings.task_redelivery_secs / 2))
+def lease_secs(config: EvaluatorConfig) -> float:
+    return min(MAX_LEASE_SECS, max(MIN_LEASE_SECS, config.task_redelivery_secs / 2))
 
 
-def max_job_secs(settings: Settings) -> float:
+def max_job_secs(config: EvaluatorConfig) -> float:
     """The longest one evaluation may run: every attempt timing out after the longest backoff."""
-    per_attempt = settings.evaluation_timeout_secs + MAX_BACKOFF_SECS
-    return settings.evaluation_max_attempts * per_attempt
+    per_attempt = config.timeout_secs + MAX_BACKOFF_SECS
+    return config.max_attempts * per_attempt
 
 
 class WorkerRuntime:
-    def __init__(self, settings: Settings, broker: AsyncBroker) -> None:
-        assert settings.redis_url, "the CLI resolves REDIS_URL before starting workers"
-        self.settings = settings
-        self.redis: aioredis.Redis = aioredis.Redis.from_url(settings.redis_url)
-        self.engine = RoomEngine(self.redis)
-        self.evaluator = make_evaluator(settings)
-        self.queue = EvaluationQueue(
-            broker_enqueue(broker), self.redis, settings.evaluation_requeue_secs
-        )
+    """Built by the worker entry point with its configuration and a started database pool."""
+
+    def __init__(
+        self, config: EvaluatorConfig, broker: AsyncBroker, pool: Callable[[], asyncpg.Pool]
+    ) -> None:
+        self.config = config
+        self.redis: aioredis.Redis = aioredis.Redis.from_url(config.redis_url)
+        self.engine = RoomEngine(self.redis, pool)
+        self.evaluator = make_evaluator(config)
+        self.queue = EvaluationQueue(broker_enqueue(broker), self.redis, config.requeue_secs)
         self.runner = EvaluationRunner(
             self.engine.rooms,
             self.redis,
             self.evaluator,
-            JobConfig(lease_secs(settings), max_job_secs(settings)),
+            JobConfig(lease_secs(config), max_job_secs(config)),
+            (EvaluationStore(pool), ProgressStore(pool)),
         )
         self.watchdog = Watchdog(
             self.engine.rooms,
             self.redis,
             self.queue,
             self.runner,
-            settings.evaluation_watchdog_secs,
-            settings.evaluation_stuck_secs,
+            config.watchdog_secs,
+            config.stuck_secs,
         )
         self._watchdog_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        from server import db
-
-        db.configure(self.settings.database_url or "")
-        await db.start_pool(max_size=DB_POOL_SIZE)
         self._watchdog_task = asyncio.create_task(self.watchdog.run(), name="eval-watchdog")
         log.info("evaluation worker ready (evaluator: %s)", self.evaluator.label)
 
     async def stop(self) -> None:
-        from server import db
-
         if self._watchdog_task is not None:
             self._watchdog_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watchdog_task
         await self.evaluator.close()
         await self.redis.aclose()
-        await db.close_pool()

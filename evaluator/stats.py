@@ -14,10 +14,10 @@ import msgspec
 
 from domain.evaluation import PASS_SCORE, section_scores
 from domain.stats import EvaluatedSession, QuestionCard, progress, study_plan
-from evaluator.store import pool
 
 if TYPE_CHECKING:
     import uuid
+    from collections.abc import Callable
 
     import asyncpg
 
@@ -121,51 +121,55 @@ def _catalogue(rows: list[asyncpg.Record]) -> list[QuestionCard]:
     ]
 
 
-async def refresh_progress(user_id: uuid.UUID, question_id: uuid.UUID) -> None:
-    """Recomputes the user's stats and study plan, the ranks, and the question's acceptance."""
-    async with pool().acquire() as conn:
-        async with conn.transaction():
-            await conn.execute(
-                "SELECT pg_advisory_xact_lock($1, hashtext($2))",
-                STATS_LOCK_NAMESPACE,
-                str(user_id),
-            )
-            sessions = _history(await conn.fetch(SELECT_HISTORY, user_id))
-            totals = progress(sessions)
-            plan = study_plan(
-                sessions, _catalogue(await conn.fetch(SELECT_CATALOGUE)), totals.topic_scores
-            )
-            await conn.execute(
-                UPSERT_STATS,
-                user_id,
-                totals.problems_solved,
-                totals.sessions_completed,
-                totals.time_spent_secs,
-                _encode(totals.time_by_phase),
-                totals.average_score,
-                totals.best_score,
-                _encode(totals.topic_scores),
-                _encode(plan),
-            )
-        async with conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", RANKS_LOCK_ID)
-            await conn.execute(REFRESH_RANKS)
-        await conn.execute(UPDATE_ACCEPTANCE, question_id, PASS_SCORE)
+class ProgressStore:
+    """User stats, ranks and acceptance rates, through the pool the app or worker started."""
 
+    def __init__(self, pool: Callable[[], asyncpg.Pool]) -> None:
+        self._pool = pool
 
-async def user_stats(user_id: uuid.UUID) -> dict[str, Any] | None:
-    async with pool().acquire() as conn:
-        row = await conn.fetchrow(SELECT_STATS, user_id)
-    if row is None:
-        return None
-    stats = dict(row)
-    for field in ("time_by_phase", "topic_scores", "study_plan"):
-        stats[field] = _json(stats[field])
-    return stats
+    async def refresh_progress(self, user_id: uuid.UUID, question_id: uuid.UUID) -> None:
+        """Recomputes the user's stats and study plan, the ranks, and the question's acceptance."""
+        async with self._pool().acquire() as conn:
+            async with conn.transaction():
+                await conn.execute(
+                    "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+                    STATS_LOCK_NAMESPACE,
+                    str(user_id),
+                )
+                sessions = _history(await conn.fetch(SELECT_HISTORY, user_id))
+                totals = progress(sessions)
+                plan = study_plan(
+                    sessions, _catalogue(await conn.fetch(SELECT_CATALOGUE)), totals.topic_scores
+                )
+                await conn.execute(
+                    UPSERT_STATS,
+                    user_id,
+                    totals.problems_solved,
+                    totals.sessions_completed,
+                    totals.time_spent_secs,
+                    _encode(totals.time_by_phase),
+                    totals.average_score,
+                    totals.best_score,
+                    _encode(totals.topic_scores),
+                    _encode(plan),
+                )
+            async with conn.transaction():
+                await conn.execute("SELECT pg_advisory_xact_lock($1)", RANKS_LOCK_ID)
+                await conn.execute(REFRESH_RANKS)
+            await conn.execute(UPDATE_ACCEPTANCE, question_id, PASS_SCORE)
 
+    async def user_stats(self, user_id: uuid.UUID) -> dict[str, Any] | None:
+        async with self._pool().acquire() as conn:
+            row = await conn.fetchrow(SELECT_STATS, user_id)
+        if row is None:
+            return None
+        stats = dict(row)
+        for field in ("time_by_phase", "topic_scores", "study_plan"):
+            stats[field] = _json(stats[field])
+        return stats
 
-async def leaderboard(limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
-    async with pool().acquire() as conn:
-        rows = await conn.fetch(SELECT_LEADERBOARD, limit, offset)
-        total = await conn.fetchval(COUNT_LEADERBOARD)
-    return [dict(row) for row in rows], int(total or 0)
+    async def leaderboard(self, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+        async with self._pool().acquire() as conn:
+            rows = await conn.fetch(SELECT_LEADERBOARD, limit, offset)
+            total = await conn.fetchval(COUNT_LEADERBOARD)
+        return [dict(row) for row in rows], int(total or 0)

@@ -13,26 +13,27 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from domain.evaluation import SectionVerdict, StoredEvaluation
-from domain.questions import SOLUTION_SECTIONS, RubricPoint
+from domain.questions import RubricPoint
+from domain.solution import SOLUTION_SECTIONS
 from evaluator.prompts import EvaluationInput
-from server import db
 
 if TYPE_CHECKING:
     import uuid
+    from collections.abc import Callable
     from datetime import datetime
 
     import asyncpg
 
     from domain.evaluation import Verdict
-    from domain.room import RoomState
+    from domain.state import RoomState
 
 
-SELECT_SOLUTION = """
-SELECT s.id, s.language, s.functional_req, s.non_functional_req, s.entities,
-    s.classes_and_relationships, s.apis, s.code, s.extra, i.user_id, i.question_id
+SELECT_SOLUTION = f"""
+SELECT s.id, s.language, {", ".join(f"s.{section}" for section in SOLUTION_SECTIONS)},
+    i.user_id, i.question_id
 FROM solutions s JOIN interview_sessions i ON i.id = s.session_id
 WHERE s.session_id = $1
-"""
+"""  # noqa: S608 - the column names are our own constants
 SELECT_STORED = """
 SELECT e.id, e.solution_id, s.session_id, e.score, e.strengths, e.weaknesses,
     e.improvement_points, e.details, e.feedback, e.evaluator, e.evaluated_at
@@ -65,28 +66,8 @@ class SolutionRow:
     sections: dict[str, str]
 
 
-def pool() -> asyncpg.Pool:
-    found = db.engine().pool
-    assert found is not None, "the database pool is started by the app or worker"
-    return found
-
-
 def _json(raw: Any) -> Any:
     return msgspec.json.decode(raw) if isinstance(raw, str | bytes) else raw
-
-
-async def solution_of(session_id: str) -> SolutionRow | None:
-    async with pool().acquire() as conn:
-        row = await conn.fetchrow(SELECT_SOLUTION, session_id)
-    if row is None:
-        return None
-    return SolutionRow(
-        id=row["id"],
-        user_id=row["user_id"],
-        question_id=row["question_id"],
-        language=row["language"],
-        sections={column: row[column] or "" for column in SOLUTION_SECTIONS},
-    )
 
 
 def _lines(text: str) -> list[str]:
@@ -112,65 +93,88 @@ def _stored(row: asyncpg.Record) -> StoredEvaluation:
     )
 
 
-async def stored_evaluation(session_id: str) -> StoredEvaluation | None:
-    async with pool().acquire() as conn:
-        row = await conn.fetchrow(SELECT_STORED, session_id)
-    return _stored(row) if row else None
+class EvaluationStore:
+    """The solutions and evaluations tables, through the pool the app or worker started."""
 
+    def __init__(self, pool: Callable[[], asyncpg.Pool]) -> None:
+        self._pool = pool
 
-async def store_evaluation(
-    solution: SolutionRow,
-    session_id: str,
-    verdict: Verdict,
-    feedback: str,
-    evaluator: str,
-    time_by_phase: dict[str, float],
-) -> StoredEvaluation:
-    """Writes the evaluation unless one exists, then returns the stored one (the truth)."""
-    details = {
-        "sections": msgspec.to_builtins(verdict.sections),
-        "follow_up_questions": verdict.follow_up_questions,
-        "time_by_phase": time_by_phase,
-    }
-    async with pool().acquire() as conn:
-        await conn.execute(
-            INSERT_EVALUATION,
-            solution.id,
-            verdict.score,
-            "\n".join(verdict.strengths),
-            "\n".join(verdict.weaknesses),
-            "\n".join(verdict.improvement_points),
-            msgspec.json.encode(details).decode(),
-            feedback,
-            evaluator,
+    def acquire(self) -> Any:
+        """A connection from the pool, as an async context manager."""
+        return self._pool().acquire()
+
+    async def solution_of(self, session_id: str) -> SolutionRow | None:
+        async with self._pool().acquire() as conn:
+            row = await conn.fetchrow(SELECT_SOLUTION, session_id)
+        if row is None:
+            return None
+        return SolutionRow(
+            id=row["id"],
+            user_id=row["user_id"],
+            question_id=row["question_id"],
+            language=row["language"],
+            sections={column: row[column] or "" for column in SOLUTION_SECTIONS},
         )
-        row = await conn.fetchrow(SELECT_STORED, session_id)
-    assert row is not None, "inserted or already there"
-    return _stored(row)
 
+    async def stored_evaluation(self, session_id: str) -> StoredEvaluation | None:
+        async with self._pool().acquire() as conn:
+            row = await conn.fetchrow(SELECT_STORED, session_id)
+        return _stored(row) if row else None
 
-async def phase_changes(session_id: str) -> list[tuple[str, float]]:
-    """The session's phase changes as (to_phase, at), from the archived event log."""
-    async with pool().acquire() as conn:
-        rows = await conn.fetch(SELECT_PHASE_CHANGES, session_id)
-    changes = []
-    for row in rows:
-        payload = _json(row["payload"])
-        changes.append((str(payload["to_phase"]), float(payload.get("ts") or 0.0)))
-    return changes
+    async def store_evaluation(
+        self,
+        solution: SolutionRow,
+        session_id: str,
+        verdict: Verdict,
+        feedback: str,
+        evaluator: str,
+        time_by_phase: dict[str, float],
+    ) -> StoredEvaluation:
+        """Writes the evaluation unless one exists, then returns the stored one (the truth)."""
+        details = {
+            "sections": msgspec.to_builtins(verdict.sections),
+            "follow_up_questions": verdict.follow_up_questions,
+            "time_by_phase": time_by_phase,
+        }
+        async with self._pool().acquire() as conn:
+            await conn.execute(
+                INSERT_EVALUATION,
+                solution.id,
+                verdict.score,
+                "\n".join(verdict.strengths),
+                "\n".join(verdict.weaknesses),
+                "\n".join(verdict.improvement_points),
+                msgspec.json.encode(details).decode(),
+                feedback,
+                evaluator,
+            )
+            row = await conn.fetchrow(SELECT_STORED, session_id)
+        assert row is not None, "inserted or already there"
+        return _stored(row)
 
+    async def phase_changes(self, session_id: str) -> list[tuple[str, float]]:
+        """The session's phase changes as (to_phase, at), from the archived event log."""
+        async with self._pool().acquire() as conn:
+            rows = await conn.fetch(SELECT_PHASE_CHANGES, session_id)
+        changes = []
+        for row in rows:
+            payload = _json(row["payload"])
+            changes.append((str(payload["to_phase"]), float(payload.get("ts") or 0.0)))
+        return changes
 
-async def evaluation_input(solution: SolutionRow, state: RoomState) -> EvaluationInput:
-    async with pool().acquire() as conn:
-        question = await conn.fetchrow(SELECT_QUESTION, solution.question_id)
-    assert question is not None, "a session's question cannot be deleted (ON DELETE RESTRICT)"
-    return EvaluationInput(
-        question_title=question["title"],
-        question_type=question["type"],
-        difficulty=question["difficulty"],
-        description=question["description"],
-        clarifications=[(c.question, c.answer or "(not answered)") for c in state.clarifications],
-        solution=solution.sections,
-        language=solution.language,
-        rubric=msgspec.convert(_json(question["rubric"]) or {}, _rubric_type),
-    )
+    async def evaluation_input(self, solution: SolutionRow, state: RoomState) -> EvaluationInput:
+        async with self._pool().acquire() as conn:
+            question = await conn.fetchrow(SELECT_QUESTION, solution.question_id)
+        assert question is not None, "a session's question cannot be deleted (ON DELETE RESTRICT)"
+        return EvaluationInput(
+            question_title=question["title"],
+            question_type=question["type"],
+            difficulty=question["difficulty"],
+            description=question["description"],
+            clarifications=[
+                (c.question, c.answer or "(not answered)") for c in state.clarifications
+            ],
+            solution=solution.sections,
+            language=solution.language,
+            rubric=msgspec.convert(_json(question["rubric"]) or {}, _rubric_type),
+        )

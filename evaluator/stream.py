@@ -14,6 +14,7 @@ import time
 from typing import TYPE_CHECKING
 
 from domain.commands import EvaluationDelta, EvaluationStart
+from evaluator.errors import LeaseLost
 from rooms.service import SYSTEM
 
 if TYPE_CHECKING:
@@ -25,10 +26,6 @@ if TYPE_CHECKING:
 FLUSH_INTERVAL_SECS = 0.05
 # A paragraph per event at most; a burst this large goes out without waiting for the timer.
 FLUSH_CHARS = 200
-
-
-class LeaseLost(Exception):
-    """Another worker may have taken over this evaluation; this one stops streaming."""
 
 
 class DeltaCoalescer:

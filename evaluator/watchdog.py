@@ -17,7 +17,6 @@ import time
 from typing import TYPE_CHECKING
 
 from domain.phases import Phase
-from evaluator import store
 from evaluator.leases import Lease
 
 if TYPE_CHECKING:
@@ -84,7 +83,7 @@ class Watchdog:
         await self.settle_stuck()
 
     async def requeue_lost(self) -> list[str]:
-        async with store.pool().acquire() as conn:
+        async with self.runner.store.acquire() as conn:
             rows = await conn.fetch(SELECT_UNQUEUED, self.queue.requeue_secs, SWEEP_BATCH)
         requeued = []
         for row in rows:
@@ -107,7 +106,7 @@ class Watchdog:
         return True
 
     async def settle_stuck(self) -> list[str]:
-        async with store.pool().acquire() as conn:
+        async with self.runner.store.acquire() as conn:
             rows = await conn.fetch(SELECT_EVALUATING, SWEEP_BATCH)
         evaluating = [str(row["id"]) for row in rows]
         if len(evaluating) < SWEEP_BATCH:  # the whole list: marks of finished ones can go
@@ -148,7 +147,7 @@ class Watchdog:
         _, state = await self.rooms.state(session_id)
         if state.phase != Phase.EVALUATING:
             return
-        stored = await store.stored_evaluation(session_id)
+        stored = await self.runner.store.stored_evaluation(session_id)
         if stored is not None:
             await self.runner.ensure_completed(session_id, stored)
             return

@@ -9,21 +9,20 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from domain.clarify import ClarificationRule
 from domain.events import SolutionSubmitted
 from domain.phases import TERMINAL
-from domain.questions import SOLUTION_SECTIONS
-from domain.room import RoomState
-from domain.tables import ClarificationRule as RuleRow
+from domain.solution import SOLUTION_SECTIONS
+from domain.state import RoomState
 from rooms.frames import Snapshot, decode_frame
 
 if TYPE_CHECKING:
     import asyncpg
-    from piccolo.engine.postgres import PostgresEngine
 
     from rooms.frames import StoredEvent
 
@@ -57,45 +56,52 @@ VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, to_timestamp($6))
 ON CONFLICT (session_id, clarification_id) DO UPDATE
 SET interviewer_response = excluded.interviewer_response, answered_by = excluded.answered_by
 """
-INSERT_SOLUTION = """
-INSERT INTO solutions (id, session_id, functional_req, non_functional_req, entities,
-    classes_and_relationships, apis, code, extra, language, submit_reason, submitted_at)
-VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, to_timestamp($11))
+_N = len(SOLUTION_SECTIONS)
+INSERT_SOLUTION = f"""
+INSERT INTO solutions (id, session_id, {", ".join(SOLUTION_SECTIONS)}, language, submit_reason,
+    submitted_at)
+VALUES (gen_random_uuid(), $1, {", ".join(f"${i + 2}" for i in range(_N))}, ${_N + 2}, ${_N + 3},
+    to_timestamp(${_N + 4}))
 ON CONFLICT (session_id) DO NOTHING
+"""  # noqa: S608 - the column names are our own constants
+
+
+SELECT_SNAPSHOT = "SELECT seq, state FROM session_snapshots WHERE session_id = $1"
+SELECT_RULES = """
+SELECT intent, keywords, response FROM clarification_rules WHERE question_id = $1
+ORDER BY position
 """
 
-
-def _pool() -> asyncpg.Pool:
-    pool = cast("PostgresEngine", RuleRow._meta.db).pool
-    assert pool is not None, "the database pool is started in the app's lifespan"
-    return pool
+PoolSource = Callable[[], "asyncpg.Pool"]
 
 
-async def load_snapshot(session_id: str) -> Snapshot | None:
-    async with _pool().acquire() as conn:
-        row = await conn.fetchrow(
-            "SELECT seq, state FROM session_snapshots WHERE session_id = $1", session_id
-        )
-    if row is None:
-        return None
-    return Snapshot(row["seq"], msgspec.json.decode(row["state"], type=RoomState))
+class SnapshotLoader:
+    """A room's last snapshot in Postgres, for rebuilding a room whose Redis data is gone."""
+
+    def __init__(self, pool: PoolSource) -> None:
+        self._pool = pool
+
+    async def __call__(self, session_id: str) -> Snapshot | None:
+        async with self._pool().acquire() as conn:
+            row = await conn.fetchrow(SELECT_SNAPSHOT, session_id)
+        if row is None:
+            return None
+        return Snapshot(row["seq"], msgspec.json.decode(row["state"], type=RoomState))
 
 
 class RulesCache:
     """Clarification rules by question id, read from Postgres and kept for a minute."""
 
-    def __init__(self) -> None:
+    def __init__(self, pool: PoolSource) -> None:
+        self._pool = pool
         self._cache: dict[str, tuple[float, list[ClarificationRule]]] = {}
 
     async def __call__(self, question_id: str) -> list[ClarificationRule]:
         hit = self._cache.get(question_id)
         if hit and time.monotonic() - hit[0] < RULES_CACHE_SECS:
             return hit[1]
-        rows = (
-            await RuleRow.select(RuleRow.intent, RuleRow.keywords, RuleRow.response)
-            .where(RuleRow.question_id == question_id)
-            .order_by(RuleRow.position)
-        )
+        async with self._pool().acquire() as conn:
+            rows = await conn.fetch(SELECT_RULES, question_id)
         rules = [
             ClarificationRule(r["intent"], tuple(r["keywords"] or ()), r["response"]) for r in rows
         ]
@@ -155,7 +161,9 @@ def _rows(
     return events, clarifications, solutions
 
 
-async def write(batch: list[tuple[str, int, RoomState, list[StoredEvent]]]) -> None:
+async def write(
+    pool: asyncpg.Pool, batch: list[tuple[str, int, RoomState, list[StoredEvent]]]
+) -> None:
     """Archives each room's events up to its seq, with its snapshot and derived rows."""
     events, snapshots, sessions, clarifications, solutions = [], [], [], [], []
     for session_id, seq, state, stored in batch:
@@ -174,7 +182,7 @@ async def write(batch: list[tuple[str, int, RoomState, list[StoredEvent]]]) -> N
         )
         clarifications += more_clarifications
         solutions += more_solutions
-    async with _pool().acquire() as conn, conn.transaction():
+    async with pool.acquire() as conn, conn.transaction():
         if events:
             await conn.executemany(INSERT_EVENT, events)
         await conn.executemany(UPSERT_SNAPSHOT, snapshots)

@@ -20,12 +20,13 @@ from domain.errors import DomainError
 from domain.phases import TERMINAL
 from domain.timers import due_timers, next_due_at
 from rooms import archive, keys
-from rooms.service import SYSTEM, RoomNotFound
+from rooms.errors import RoomNotFound
+from rooms.service import SYSTEM
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from domain.room import RoomState
+    from domain.state import RoomState
     from rooms.presence import PresenceBoard
     from rooms.service import RoomService
     from rooms.store import RoomStore
@@ -51,9 +52,13 @@ FINISHED_ROOM_TTL_SECS = 24 * 3600
 
 class Archiver:
     def __init__(
-        self, service: RoomService, store: RoomStore, clock: Callable[[], float] = time.time
+        self,
+        service: RoomService,
+        store: RoomStore,
+        pool: archive.PoolSource,
+        clock: Callable[[], float] = time.time,
     ) -> None:
-        self.service, self.store, self._clock = service, store, clock
+        self.service, self.store, self._pool, self._clock = service, store, pool, clock
         self._lock = asyncio.Lock()
 
     async def flush_state(self, session_id: str, seq: int, state: RoomState) -> None:
@@ -89,7 +94,7 @@ class Archiver:
             (sid, seq, state, tail) for (sid, seq, state), tail in zip(rooms, tails, strict=True)
         ]
         try:
-            await archive.write(batch)
+            await archive.write(self._pool(), batch)
         except Exception:
             if len(batch) == 1:
                 raise

@@ -22,14 +22,15 @@ if TYPE_CHECKING:
     import redis.asyncio as aioredis
 
     from domain.events import Event
-    from domain.room import RoomState
+    from domain.state import RoomState
 
 
 class RoomEngine:
-    def __init__(self, redis: aioredis.Redis) -> None:
+    def __init__(self, redis: aioredis.Redis, pool: archive.PoolSource) -> None:
+        """`pool` returns the started Postgres pool of whoever runs the engine (app or worker)."""
         self.store = RoomStore(redis)
-        self.rooms = RoomService(self.store, archive.RulesCache(), archive.load_snapshot)
-        self.archiver = Archiver(self.rooms, self.store)
+        self.rooms = RoomService(self.store, archive.RulesCache(pool), archive.SnapshotLoader(pool))
+        self.archiver = Archiver(self.rooms, self.store, pool)
         self.timers = TimerRunner(self.rooms, self.store)
         self.hub = Hub(redis, self.store)
         self.presence = PresenceBoard(redis)

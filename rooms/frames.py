@@ -8,7 +8,7 @@ from typing import Any
 import msgspec
 
 from domain.events import Event, audience, encode_event
-from domain.room import RoomState
+from domain.state import RoomState
 
 _encoder = msgspec.json.Encoder()
 # Fields a frame adds around the event's own; stripped again to decode the event.

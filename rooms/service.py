@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING, cast
 from domain.commands import Actor, Role
 from domain.errors import DomainError
 from domain.events import audience
-from domain.room import RoomState, decide, evolve_all, fold, start
+from domain.room import decide, evolve_all, fold, start
 from domain.timers import next_due_at
 from rooms import keys
+from rooms.errors import RoomBusy, RoomNotFound
 from rooms.frames import Snapshot, build_frame, decode_frame
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from domain.clarify import ClarificationRule
     from domain.commands import Command
     from domain.events import AnswerModeName, Event, Mode
+    from domain.state import RoomState
     from rooms.store import RoomStore
 
 log = logging.getLogger("interview_rooms.rooms")
@@ -41,14 +43,6 @@ MAX_APPEND_ATTEMPTS = 20
 REDIS_SNAPSHOT_EVERY_EVENTS = 50
 # Rooms whose state this process keeps in memory; the least recently used are dropped.
 CACHED_ROOMS = 20_000
-
-
-class RoomNotFound(DomainError):
-    code = "session_not_found"
-
-
-class RoomBusy(DomainError):
-    code = "room_busy"
 
 
 @dataclass

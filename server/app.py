@@ -16,20 +16,20 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.static_files import create_static_files_router
 
-from server.auth.google import GoogleVerifier
-from server.auth.principal import Principal, provide_principal
-from server.controllers.auth import AuthController
-from server.controllers.config import ConfigController
-from server.controllers.evaluations import EvaluationController
-from server.controllers.health import HealthController
-from server.controllers.progress import ProgressController
-from server.controllers.questions import QuestionController
-from server.controllers.sessions import SessionController
-from server.controllers.users import UserController
+from server.accounts.controller import AuthController
+from server.accounts.google import GoogleVerifier
+from server.accounts.guards import Principal, provide_principal
+from server.accounts.profile_controller import UserController
+from server.context import AppContext
 from server.errors import EXCEPTION_HANDLERS
-from server.services import Services
+from server.evaluations.controller import EvaluationController
+from server.progress.controller import ProgressController
+from server.questions.controller import QuestionController
+from server.sessions.controller import SessionController
+from server.sessions.socket import room_socket
 from server.settings import Settings, load_settings
-from server.ws import room_socket
+from server.system.config import ConfigController
+from server.system.health import HealthController
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -52,20 +52,20 @@ def tune_gc() -> None:
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
-    services = Services(settings)
+    ctx = AppContext(settings)
     google = GoogleVerifier(settings)
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
-        await services.start()
+        await ctx.start()
         tune_gc()
         try:
             yield
         finally:
-            await services.stop()
+            await ctx.stop()
 
-    def provide_services() -> Services:
-        return services
+    def provide_ctx() -> AppContext:
+        return ctx
 
     def provide_google() -> GoogleVerifier:
         return google
@@ -86,7 +86,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ),
         ],
         dependencies={
-            "services": Provide(provide_services, sync_to_thread=False),
+            "ctx": Provide(provide_ctx, sync_to_thread=False),
             "google": Provide(provide_google, sync_to_thread=False),
             "principal": Provide(provide_principal),
         },
@@ -104,10 +104,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             log_exceptions="never",
         ),
         debug=False,
-        # Guards have no dependency injection; they find the services here.
-        state=State({"settings": settings, "services": services}),
+        # Guards have no dependency injection; they find the context here.
+        state=State({"settings": settings, "ctx": ctx}),
         signature_namespace={
-            "Services": Services,
+            "AppContext": AppContext,
             "Principal": Principal,
             "GoogleVerifier": GoogleVerifier,
         },

@@ -1,4 +1,5 @@
-"""The server's error root and the one translator from errors to HTTP answers.
+"""The server's error root and the one translator from every layer's errors to HTTP answers,
+WebSocket close codes and error frames (`ERRORS`, used by the HTTP handlers and the socket).
 
 Hierarchy:
     AppError                      server-layer failure with a stable `code` and an HTTP status
@@ -20,7 +21,8 @@ Hierarchy:
       RateLimited                 429  carries `retry_after` seconds
       NotEnabled                  501  google_disabled
       Unavailable                 503  email_unavailable / google_unavailable
-    domain.errors.DomainError     rule broken in the room model; mapped by `DOMAIN_STATUS`
+    domain.errors.DomainError     rule broken in the room model (409 unless listed in `ERRORS`)
+    rooms.errors.RoomError        the room engine: session_not_found 404, room_busy 409
 
 Every error answer is JSON `{"error": {"code", "message", ...fields}}`.
 """
@@ -28,12 +30,13 @@ Every error answer is JSON `{"error": {"code", "message", ...fields}}`.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from litestar import MediaType, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
 
-from domain.errors import DomainError
+from domain.errors import DomainError, InvalidCommand, RoleForbidden, UnknownClarification
+from rooms.errors import RoomError, RoomNotFound
 
 if TYPE_CHECKING:
     from litestar import Request
@@ -42,7 +45,6 @@ log = logging.getLogger("interview_rooms.errors")
 
 
 class AppError(Exception):
-    status_code: ClassVar[int] = 400
     code: str = "bad_request"
 
     def __init__(self, message: str, code: str | None = None, **fields: Any) -> None:
@@ -54,42 +56,34 @@ class AppError(Exception):
 
 
 class BadRequest(AppError):
-    status_code = 400
     code = "invalid_request"
 
 
 class Unauthorized(AppError):
-    status_code = 401
     code = "unauthorized"
 
 
 class Forbidden(AppError):
-    status_code = 403
     code = "forbidden"
 
 
 class NotFound(AppError):
-    status_code = 404
     code = "not_found"
 
 
 class Conflict(AppError):
-    status_code = 409
     code = "conflict"
 
 
 class RateLimited(AppError):
-    status_code = 429
     code = "rate_limited"
 
 
 class Unavailable(AppError):
-    status_code = 503
     code = "unavailable"
 
 
 class NotEnabled(AppError):
-    status_code = 501
     code = "not_enabled"
 
 
@@ -135,19 +129,63 @@ class OriginForbidden(Forbidden):
     code = "origin_forbidden"
 
 
-# Domain codes that are not a plain 409 "not now".
-DOMAIN_STATUS: dict[str, int] = {
-    "role_forbidden": 403,
-    "invalid_command": 422,
-    "clarification_unknown": 404,
-    # The session row exists but its room is gone from Redis and Postgres alike.
-    "session_not_found": 404,
+class Translation(NamedTuple):
+    """What one error class becomes at the edge."""
+
+    status: int  # the HTTP status of the answer
+    close_code: int  # the WebSocket close code when it refuses a socket (4000 + status)
+
+
+def _t(status: int) -> Translation:
+    return Translation(status, 4000 + status)
+
+
+# The one table from error classes to answers; the most specific class listed wins. Every
+# answer's body is `error_body(...)` over HTTP and `error_frame(...)` on a socket.
+ERRORS: dict[type[Exception], Translation] = {
+    # server
+    AppError: _t(400),
+    BadRequest: _t(400),
+    Unauthorized: _t(401),
+    Forbidden: _t(403),
+    NotFound: _t(404),
+    Conflict: _t(409),
+    RateLimited: _t(429),
+    NotEnabled: _t(501),
+    Unavailable: _t(503),
+    # domain: a rule of the room says "not now" unless it is one of these
+    DomainError: _t(409),
+    RoleForbidden: _t(403),
+    InvalidCommand: _t(422),
+    UnknownClarification: _t(404),
+    # rooms
+    RoomError: _t(409),
+    # the session row exists but its room is gone from Redis and Postgres alike
+    RoomNotFound: _t(404),
 }
-DOMAIN_DEFAULT_STATUS = 409
+CodedError = AppError | DomainError | RoomError
+
+
+def translate(exc: CodedError) -> Translation:
+    for cls in type(exc).__mro__:
+        if cls in ERRORS:
+            return ERRORS[cls]
+    raise AssertionError(f"{type(exc).__name__} has no row in ERRORS")
 
 
 def error_body(code: str, message: str, **fields: Any) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, **fields}}
+
+
+def error_frame(exc: CodedError, command_id: Any = None) -> dict[str, Any]:
+    """The socket's answer to a refused command (the socket stays open)."""
+    return {
+        "type": "error",
+        "id": command_id,
+        "code": exc.code,
+        "message": exc.message,
+        **exc.fields,
+    }
 
 
 def _respond(
@@ -156,16 +194,12 @@ def _respond(
     return Response(content=body, status_code=status, media_type=MediaType.JSON, headers=headers)
 
 
-def app_error_handler(_: Request[Any, Any, Any], exc: AppError) -> Response[Any]:
+def coded_error_handler(_: Request[Any, Any, Any], exc: CodedError) -> Response[Any]:
     headers = None
     if isinstance(exc, RateLimited) and "retry_after" in exc.fields:
         headers = {"Retry-After": str(int(exc.fields["retry_after"]))}
-    return _respond(exc.status_code, error_body(exc.code, exc.message, **exc.fields), headers)
-
-
-def domain_error_handler(_: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
-    status = DOMAIN_STATUS.get(exc.code, DOMAIN_DEFAULT_STATUS)
-    return _respond(status, error_body(exc.code, exc.message, **exc.fields))
+    body = error_body(exc.code, exc.message, **exc.fields)
+    return _respond(translate(exc).status, body, headers)
 
 
 def http_error_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
@@ -192,8 +226,9 @@ def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
 
 
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
-    AppError: app_error_handler,
-    DomainError: domain_error_handler,
+    AppError: coded_error_handler,
+    DomainError: coded_error_handler,
+    RoomError: coded_error_handler,
     HTTPException: http_error_handler,
     500: internal_error_handler,
 }

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from evaluator.config import EvaluatorConfig
+
 DEFAULT_GOOGLE_JWKS_URL = "https://www.googleapis.com/oauth2/v3/certs"
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 # A secret shorter than this is guessable offline from a single captured token.
@@ -84,6 +86,23 @@ class Settings:
     def evaluator_label(self) -> str:
         """Which evaluator runs: the model when an API key is set, else the offline rubric."""
         return f"openai:{self.openai_model}" if self.openai_api_key else "rubric"
+
+    def evaluator_config(self) -> EvaluatorConfig:
+        """What the evaluator is told: it never reads these settings itself."""
+        assert self.redis_url, "the CLI resolves REDIS_URL before starting workers"
+        return EvaluatorConfig(
+            redis_url=self.redis_url,
+            openai_api_key=self.openai_api_key,
+            openai_base_url=self.openai_base_url,
+            openai_model=self.openai_model,
+            timeout_secs=self.evaluation_timeout_secs,
+            max_attempts=self.evaluation_max_attempts,
+            backoff_secs=self.evaluation_backoff_secs,
+            requeue_secs=self.evaluation_requeue_secs,
+            stuck_secs=self.evaluation_stuck_secs,
+            watchdog_secs=self.evaluation_watchdog_secs,
+            task_redelivery_secs=self.task_redelivery_secs,
+        )
 
     @property
     def production(self) -> bool:

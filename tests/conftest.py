@@ -40,8 +40,8 @@ async def database(servers: SuiteServers) -> AsyncIterator[str]:
     """A migrated, seeded database with a connection pool in the test loop."""
     import redis.asyncio as aioredis
 
-    from server import db
-    from server.seed import seed
+    from server.operations import db
+    from server.operations.seed import seed
 
     db.configure(servers.database_url)
     os.environ["REDIS_URL"] = servers.redis_url

@@ -15,7 +15,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
 from domain.tables import User
-from server.auth.tokens import Principal, issue_access_token
+from server.accounts.tokens import Principal, issue_access_token
 from server.settings import load_settings
 from tests.support.servers import AppProcess
 

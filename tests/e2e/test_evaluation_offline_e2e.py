@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from server.seed import load_bank
+from server.operations.seed import load_bank
 from tests.e2e.conftest import Account, RoomClient
 from tests.support.servers import AppProcess
 from tests.support.workers import start_worker

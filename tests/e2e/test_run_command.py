@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from server.embedded import free_port
+from server.operations.embedded import free_port
 from tests.support.servers import REPO
 
 pytestmark = pytest.mark.e2e
@@ -24,7 +24,7 @@ def _start(data_dir: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
     env.update({"DATA_DIR": str(data_dir), "PORT": str(port), "LOG_LEVEL": "info"})
     with log.open("ab") as out:
         return subprocess.Popen(  # a session of its own, as a terminal's Ctrl-C would see it
-            [sys.executable, "-m", "server.cli", "run"],
+            [sys.executable, "-m", "server.operations.cli", "run"],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,

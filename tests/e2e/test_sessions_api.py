@@ -156,7 +156,7 @@ async def test_an_admin_edit_changes_the_question_and_survives_reseeding(
     account: MakeAccount,
     database: str,
 ) -> None:
-    from server.seed import seed
+    from server.operations.seed import seed
 
     _, admin = await account("admin")
     _, candidate = await account()

@@ -15,7 +15,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from websockets.asyncio.client import connect
 
-from server.auth.tokens import ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER
+from server.accounts.tokens import ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER
 from server.settings import load_settings
 from tests.e2e.conftest import Account, RoomClient
 from tests.e2e.test_room_e2e import bearer, start_session

@@ -8,7 +8,8 @@ from typing import Any
 
 from domain.commands import Actor, Advance, Clarify, Draft, Role, Submit
 from domain.evaluation import SectionVerdict, Verdict
-from evaluator.base import Evaluated, EvaluationFailed, TextSink
+from evaluator.base import Evaluated, TextSink
+from evaluator.errors import EvaluationFailed
 from evaluator.prompts import EvaluationInput
 from rooms.engine import RoomEngine
 from rooms.frames import decode_frame

@@ -15,6 +15,7 @@ from rooms.hub import Hub
 from rooms.presence import PresenceBoard
 from rooms.service import RoomService
 from rooms.store import RoomStore
+from server.operations import db
 
 
 class FakeClock:
@@ -43,11 +44,14 @@ class Process:
     def __post_init__(self) -> None:
         self.store = RoomStore(self.redis)
         self.service = RoomService(
-            self.store, archive.RulesCache(), archive.load_snapshot, clock=self.clock
+            self.store,
+            archive.RulesCache(db.pool),
+            archive.SnapshotLoader(db.pool),
+            clock=self.clock,
         )
         self.hub = Hub(self.redis, self.store)
         self.timers = TimerRunner(self.service, self.store, clock=self.clock)
-        self.archiver = Archiver(self.service, self.store, clock=self.clock)
+        self.archiver = Archiver(self.service, self.store, db.pool, clock=self.clock)
 
     def sweeper_for(self, board: PresenceBoard) -> PresenceSweeper:
         return PresenceSweeper(self.service, self.store, board, clock=self.clock)

@@ -13,16 +13,18 @@ from domain.commands import EvaluationDelta, EvaluationStart
 from domain.phases import Phase
 from domain.room_tables import UserStats
 from domain.tables import Evaluation, Question
-from evaluator import store
 from evaluator.base import Evaluator
 from evaluator.jobs import EvaluationRunner, JobConfig
 from evaluator.leases import Lease, evaluation_key
 from evaluator.pipeline import EvaluationQueue, status_of
 from evaluator.rubric_evaluator import RubricEvaluator
+from evaluator.stats import ProgressStore
+from evaluator.store import EvaluationStore
 from evaluator.watchdog import STUCK_REASON, Watchdog
 from rooms.engine import RoomEngine
 from rooms.service import SYSTEM
-from server.seed import load_bank
+from server.operations import db
+from server.operations.seed import load_bank
 from tests.integration.evaluation_support import (
     VERDICT,
     RecordingEnqueue,
@@ -34,6 +36,7 @@ from tests.integration.evaluation_support import (
 from tests.integration.rooms_support import FakeClock
 from tests.support.servers import SuiteServers
 
+store = EvaluationStore(db.pool)
 LRU = next(q for q, _ in load_bank() if q.slug == "lru-cache")
 LEASE_SECS = 1.0
 MAX_JOB_SECS = 10.0
@@ -44,14 +47,18 @@ STUCK_SECS = 30.0
 async def engines(servers: SuiteServers, database: str) -> AsyncIterator[list[RoomEngine]]:
     """Two 'worker processes': separate Redis clients and room engines."""
     clients = [aioredis.Redis.from_url(servers.redis_url) for _ in range(2)]
-    yield [RoomEngine(client) for client in clients]
+    yield [RoomEngine(client, db.pool) for client in clients]
     for client in clients:
         await client.aclose()
 
 
 def runner(engine: RoomEngine, evaluator: Evaluator) -> EvaluationRunner:
     return EvaluationRunner(
-        engine.rooms, engine.store.redis, evaluator, JobConfig(LEASE_SECS, MAX_JOB_SECS)
+        engine.rooms,
+        engine.store.redis,
+        evaluator,
+        JobConfig(LEASE_SECS, MAX_JOB_SECS),
+        (store, ProgressStore(db.pool)),
     )
 
 
@@ -78,9 +85,9 @@ async def test_a_job_streams_feedback_stores_once_and_completes_the_room(
     stored = await store.stored_evaluation(sid)
     assert stored is not None and stored.evaluator == "rubric" and stored.score >= 70
     assert stored.feedback == "".join(deltas).strip()
-    assert new[-2]["event"].result == msgspec.to_builtins(stored), "the room shows the stored row"
+    assert new[-2]["event"].result == stored, "the room shows the stored row"
     _, state = await engine.rooms.state(sid)
-    assert state.phase == Phase.EVALUATED and state.evaluation == msgspec.to_builtins(stored)
+    assert state.phase == Phase.EVALUATED and state.evaluation == stored
 
     stats = await UserStats.select().where(UserStats.user_id == user).first()
     assert stats is not None
@@ -123,7 +130,7 @@ async def test_a_stored_result_completes_a_room_a_crash_left_evaluating(
     assert await event_types(engine, sid, seen) == ["evaluation.completed", "phase.changed"]
     assert redelivered.runs == 0 and await rows_for(sid) == 1
     _, state = await engine.rooms.state(sid)
-    assert state.evaluation == msgspec.to_builtins(stored)
+    assert state.evaluation == stored
 
 
 async def test_two_workers_racing_on_one_job_make_one_row_and_one_stream(

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 import pytest
 
 from domain.questions import RubricPoint
-from evaluator.base import EvaluationFailed
+from evaluator.errors import EvaluationFailed
 from evaluator.llm import OpenAIEvaluator, RetryPolicy
 from evaluator.prompts import RESULT_DELIMITER, EvaluationInput
 from tests.support.fake_openai import FEEDBACK, GOOD_RESULT, FakeOpenAI, Reply

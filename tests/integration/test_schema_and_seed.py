@@ -8,7 +8,7 @@ import asyncpg
 import pytest
 
 from domain.tables import ClarificationRule, Question, QuestionCompany
-from server.seed import load_bank, seed
+from server.operations.seed import load_bank, seed
 
 EXPECTED_TABLES = {
     "users",

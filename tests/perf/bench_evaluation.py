@@ -2,7 +2,7 @@
 
     .venv/bin/python -m tests.perf.bench_evaluation [--latency-runs 200] [--concurrent 150]
 
-Real embedded Postgres and Valkey, the app's own `Services` in this process (room engine, the
+Real embedded Postgres and Valkey, the app's own `AppContext` in this process (room engine, the
 submit hook, the taskiq broker), one `interview-rooms worker --workers 1` subprocess, and the
 local OpenAI-compatible server from the tests.
 
@@ -34,10 +34,10 @@ import redis.asyncio as aioredis
 from domain.commands import Actor, Advance, Draft, Role, Submit
 from domain.tables import User
 from rooms import keys
-from server import db
-from server.seed import seed
-from server.services import Services
-from server.sessions import Viewer
+from server.context import AppContext
+from server.operations import db
+from server.operations.seed import seed
+from server.sessions.service import Viewer
 from server.settings import load_settings
 from tests.support.fake_openai import FakeOpenAI, Reply
 from tests.support.servers import SuiteServers
@@ -59,7 +59,7 @@ def summary(name: str, millis: list[float]) -> str:
     )
 
 
-async def new_session(services: Services, marker: str) -> tuple[str, Actor]:
+async def new_session(ctx: AppContext, marker: str) -> tuple[str, Actor]:
     user_id, now = uuid.uuid4(), datetime.now(UTC)
     await User.insert(
         User(
@@ -71,12 +71,10 @@ async def new_session(services: Services, marker: str) -> tuple[str, Actor]:
             updated_at=now,
         )
     )
-    _, row = await services.sessions.start(
-        Viewer(user_id, "candidate"), "lru-cache", "untimed", None
-    )
+    _, row = await ctx.sessions.start(Viewer(user_id, "candidate"), "lru-cache", "untimed", None)
     session_id, actor = str(row["id"]), Actor(user_id=str(user_id), role=Role.CANDIDATE)
-    await services.rooms.execute(session_id, Advance(to="design"), actor)
-    await services.rooms.execute(
+    await ctx.rooms.execute(session_id, Advance(to="design"), actor)
+    await ctx.rooms.execute(
         session_id, Draft(section="code", text=f"class LRU: ...  {marker}"), actor
     )
     return session_id, actor
@@ -95,35 +93,35 @@ async def first_delta(redis: aioredis.Redis, session_id: str, after: int) -> tup
                     return time.perf_counter(), frame
 
 
-async def submitted_ts(services: Services, session_id: str) -> float:
-    for item in await services.store.read(session_id, 0):
+async def submitted_ts(ctx: AppContext, session_id: str) -> float:
+    for item in await ctx.store.read(session_id, 0):
         frame = msgspec.json.decode(item.frame)
         if frame["type"] == "solution.submitted":
             return float(frame["ts"])
     raise AssertionError("no solution.submitted event")
 
 
-async def measure_overhead(services: Services, fake: FakeOpenAI, runs: int) -> None:
+async def measure_overhead(ctx: AppContext, fake: FakeOpenAI, runs: int) -> None:
     marker = fake.script("bench-fast", Reply(chunk_chars=64))
     event_ms, client_ms = [], []
     for _ in range(runs):
-        session_id, actor = await new_session(services, marker)
-        seq, _ = await services.rooms.state(session_id)
+        session_id, actor = await new_session(ctx, marker)
+        seq, _ = await ctx.rooms.state(session_id)
         started = time.perf_counter()
-        await services.rooms.execute(session_id, Submit(), actor)
-        arrived, frame = await first_delta(services.redis, session_id, seq)
+        await ctx.rooms.execute(session_id, Submit(), actor)
+        arrived, frame = await first_delta(ctx.redis, session_id, seq)
         client_ms.append((arrived - started) * 1000)
-        event_ms.append((frame["ts"] - await submitted_ts(services, session_id)) * 1000)
+        event_ms.append((frame["ts"] - await submitted_ts(ctx, session_id)) * 1000)
     print(summary("submit -> first delta (event timestamps)", event_ms))
     print(summary("submit -> first delta (client view, XREAD)", client_ms))
 
 
-async def wait_evaluated(services: Services, session_ids: list[str], limit_secs: float) -> None:
+async def wait_evaluated(ctx: AppContext, session_ids: list[str], limit_secs: float) -> None:
     deadline = time.monotonic() + limit_secs
     pending = set(session_ids)
     while pending and time.monotonic() < deadline:
         for session_id in list(pending):
-            _, state = await services.rooms.state(session_id)
+            _, state = await ctx.rooms.state(session_id)
             if state.phase.value == "evaluated":
                 pending.discard(session_id)
         await asyncio.sleep(0.1)
@@ -131,13 +129,13 @@ async def wait_evaluated(services: Services, session_ids: list[str], limit_secs:
         raise AssertionError(f"{len(pending)} evaluations did not finish")
 
 
-async def measure_concurrency(services: Services, fake: FakeOpenAI, count: int) -> None:
+async def measure_concurrency(ctx: AppContext, fake: FakeOpenAI, count: int) -> None:
     marker = fake.script("bench-slow", Reply(first_byte_delay=SLOW_MODEL_SECS, chunk_chars=64))
-    sessions = [await new_session(services, marker) for _ in range(count)]
+    sessions = [await new_session(ctx, marker) for _ in range(count)]
     fake.reset_concurrency()
     started = time.perf_counter()
-    await asyncio.gather(*(services.rooms.execute(s, Submit(), a) for s, a in sessions))
-    await wait_evaluated(services, [s for s, _ in sessions], 120)
+    await asyncio.gather(*(ctx.rooms.execute(s, Submit(), a) for s, a in sessions))
+    await wait_evaluated(ctx, [s for s, _ in sessions], 120)
     wall = time.perf_counter() - started
     print(
         f"{count} submissions at once, model {SLOW_MODEL_SECS:.0f} s, one worker process: "
@@ -168,13 +166,13 @@ async def run(servers: SuiteServers, fake: FakeOpenAI, args: argparse.Namespace)
         "EVALUATION_TIMEOUT_SECS": "60",
     }
     worker = await asyncio.to_thread(start_worker, worker_env, servers.data_dir)
-    services = Services(dataclasses.replace(settings))
-    await services.start()
+    ctx = AppContext(dataclasses.replace(settings))
+    await ctx.start()
     try:
-        await measure_overhead(services, fake, args.latency_runs)
-        await measure_concurrency(services, fake, args.concurrent)
+        await measure_overhead(ctx, fake, args.latency_runs)
+        await measure_concurrency(ctx, fake, args.concurrent)
     finally:
-        await services.stop()
+        await ctx.stop()
         worker.stop()
 
 

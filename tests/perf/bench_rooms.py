@@ -34,9 +34,9 @@ import msgspec
 from websockets.asyncio.client import ClientConnection, connect
 
 from domain.tables import User
-from server import db
-from server.auth.tokens import Principal, issue_access_token
-from server.seed import seed
+from server.accounts.tokens import Principal, issue_access_token
+from server.operations import db
+from server.operations.seed import seed
 from server.settings import load_settings
 from tests.support.servers import AppProcess, SuiteServers
 

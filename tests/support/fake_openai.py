@@ -20,7 +20,7 @@ from typing import Any, Literal
 import uvicorn
 
 from evaluator.prompts import RESULT_DELIMITER
-from server.embedded import free_port
+from server.operations.embedded import free_port
 
 MARKER = re.compile(r"\[\[fake:([a-z0-9_-]+)\]\]")
 GOOD_RESULT: dict[str, Any] = {

@@ -18,7 +18,7 @@ from urllib.parse import urlparse, urlunparse
 
 import httpx
 
-from server.embedded import EmbeddedServices, free_port
+from server.operations.embedded import EmbeddedServices, free_port
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -102,7 +102,14 @@ class AppProcess:
     def start(self, log_dir: Path, timeout: float = 30.0) -> AppProcess:
         env = {**os.environ, **self.env, "PORT": str(self.port), "HOST": "127.0.0.1"}
         self.log_path = log_dir / f"{self.command}-{self.port}.log"
-        args = [*self.prefix, sys.executable, "-m", "server.cli", self.command, *self.args]
+        args = [
+            *self.prefix,
+            sys.executable,
+            "-m",
+            "server.operations.cli",
+            self.command,
+            *self.args,
+        ]
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
                 args, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 from aiosmtpd.controller import Controller
 
-from server.embedded import free_port
+from server.operations.embedded import free_port
 
 _CODE = re.compile(r"\b(\d{6})\b")
 

@@ -8,10 +8,10 @@ from typing import Any
 import httpx
 import pytest
 
-from server.auth.google import JWKS_DEFAULT_MAX_AGE_SECS, freshness_secs, parse_jwks
-from server.auth.otp import OTP_MAX_WRONG_GUESSES, Verdict, judge, new_code, normalise_email
-from server.auth.principal import bearer_token, check_origin, token_from_subprotocols
-from server.auth.sessions import Presented, classify
+from server.accounts.google import JWKS_DEFAULT_MAX_AGE_SECS, freshness_secs, parse_jwks
+from server.accounts.guards import bearer_token, check_origin, token_from_subprotocols
+from server.accounts.otp import OTP_MAX_WRONG_GUESSES, Verdict, judge, new_code, normalise_email
+from server.accounts.refresh_families import Presented, classify
 from server.errors import (
     BadRequest,
     OriginForbidden,

@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 
 from domain.questions import SOLUTION_SECTIONS, BankQuestion
-from server.seed import load_bank
+from server.operations.seed import load_bank
 
 BANK = [question for question, _ in load_bank()]
 IDS = [question.slug for question in BANK]

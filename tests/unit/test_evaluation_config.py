@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from evaluator.llm import MAX_BACKOFF_SECS, RetryPolicy
 from evaluator.runtime import lease_secs, max_job_secs
 from server.settings import SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from evaluator.config import EvaluatorConfig
 
 
 def env(tmp_path: Path, **values: str) -> dict[str, str]:
@@ -43,18 +47,22 @@ def test_bad_values_name_the_variable(tmp_path: Path, values: dict[str, str], na
         load_settings(env(tmp_path, **values))
 
 
+def config(tmp_path: Path, **values: str) -> EvaluatorConfig:
+    return load_settings(
+        env(tmp_path, REDIS_URL="redis://127.0.0.1:1/0", **values)
+    ).evaluator_config()
+
+
 @pytest.mark.parametrize(("redelivery", "lease"), [("1", 1.0), ("6", 3.0), ("300", 15.0)])
 def test_a_lease_is_at_most_half_the_redelivery_time(
     tmp_path: Path, redelivery: str, lease: float
 ) -> None:
-    assert lease_secs(load_settings(env(tmp_path, TASK_REDELIVERY_SECS=redelivery))) == lease
+    assert lease_secs(config(tmp_path, TASK_REDELIVERY_SECS=redelivery)) == lease
 
 
 def test_a_job_is_bounded_by_its_attempts_timeouts_and_backoffs(tmp_path: Path) -> None:
-    settings = load_settings(
-        env(tmp_path, EVALUATION_MAX_ATTEMPTS="3", EVALUATION_TIMEOUT_SECS="120")
-    )
-    assert max_job_secs(settings) == 3 * (120 + MAX_BACKOFF_SECS)
+    job = config(tmp_path, EVALUATION_MAX_ATTEMPTS="3", EVALUATION_TIMEOUT_SECS="120")
+    assert max_job_secs(job) == 3 * (120 + MAX_BACKOFF_SECS)
 
 
 @pytest.mark.parametrize(

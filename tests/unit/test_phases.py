@@ -1,4 +1,5 @@
-"""The phase tables: which transitions exist and which command is legal in which phase."""
+"""The phase table and the command table: which transitions exist, which command is legal in
+which phase for which role."""
 
 from __future__ import annotations
 
@@ -9,17 +10,15 @@ import pytest
 from msgspec.structs import replace
 
 from domain import commands as c
-from domain.errors import IllegalInPhase
-from domain.phases import (
-    COMMANDS_ALLOWED,
-    TERMINAL,
-    TRANSITIONS,
-    Phase,
-    check_transition,
-)
-from domain.room import RoomState, decide, evolve_all, fold, start
+from domain.decide import CLIENT_COMMAND_TYPES, COMMANDS
+from domain.errors import IllegalInPhase, RoleForbidden
+from domain.phases import TERMINAL, TRANSITIONS, Phase, check_transition
+from domain.room import decide, evolve_all, fold, start
+from domain.state import RoomState
+from tests.unit.samples import STORED_EVALUATION
 
 T0 = 1_700_000_000.0
+RESULT = STORED_EVALUATION
 
 # One valid example of every command type.
 SAMPLES: dict[str, c.Command] = {
@@ -34,12 +33,12 @@ SAMPLES: dict[str, c.Command] = {
     "answer_mode": c.AnswerMode("rules"),
     "join": c.Join("u-new", "observer", "Ada"),
     "leave": c.Leave("u-cand"),
-    "timer_warn": c.TimerWarn("clarifying"),
-    "timer_expire": c.TimerExpire("clarifying"),
+    "timer_warn": c.TimerWarn(Phase.CLARIFYING),
+    "timer_expire": c.TimerExpire(Phase.CLARIFYING),
     "clarification_timeout": c.ClarificationTimeout("c1"),
     "evaluation_start": c.EvaluationStart("offline-rubric"),
     "evaluation_delta": c.EvaluationDelta("Strengths: ..."),
-    "evaluation_complete": c.EvaluationComplete({"score": 7}),
+    "evaluation_complete": c.EvaluationComplete(RESULT),
     "evaluation_fail": c.EvaluationFail("llm timeout"),
 }
 ACTORS = {role: c.Actor(f"u-{role}", role) for role in c.Role}
@@ -54,7 +53,8 @@ def state_in(phase: Phase) -> RoomState:
 
 
 def test_tables_cover_every_command_and_phase() -> None:
-    assert set(SAMPLES) == set(COMMANDS_ALLOWED) == set(c.REQUIRED_ROLE)
+    assert set(SAMPLES) == set(COMMANDS)
+    assert all(type(SAMPLES[tag]) is rule.command for tag, rule in COMMANDS.items())
     assert set(TRANSITIONS) == set(Phase)
     assert all(TRANSITIONS[phase] == frozenset() for phase in TERMINAL)
 
@@ -77,14 +77,12 @@ def test_check_transition(src: Phase, dst: Phase) -> None:
             check_transition(src, dst)
 
 
-@pytest.mark.parametrize(
-    ("phase", "kind"), list(itertools.product(Phase, sorted(COMMANDS_ALLOWED)))
-)
+@pytest.mark.parametrize(("phase", "kind"), list(itertools.product(Phase, sorted(COMMANDS))))
 def test_command_legal_iff_in_table(phase: Phase, kind: str) -> None:
     state = state_in(phase)
     before = msgspec.json.encode(state)
-    actor = ACTORS[c.REQUIRED_ROLE[kind]]
-    if phase in COMMANDS_ALLOWED[kind]:
+    actor = ACTORS[COMMANDS[kind].role]
+    if phase in COMMANDS[kind].phases:
         decide(state, SAMPLES[kind], actor, T0 + 10)  # raises nothing
     else:
         with pytest.raises(IllegalInPhase) as caught:
@@ -92,3 +90,21 @@ def test_command_legal_iff_in_table(phase: Phase, kind: str) -> None:
         assert caught.value.code == "phase_illegal"
         assert caught.value.fields == {"phase": str(phase), "command": kind}
     assert msgspec.json.encode(state) == before
+
+
+@pytest.mark.parametrize("kind", sorted(COMMANDS))
+def test_only_the_tables_role_may_issue_a_command(kind: str) -> None:
+    state = state_in(next(iter(COMMANDS[kind].phases)))
+    for role, actor in ACTORS.items():
+        if role == COMMANDS[kind].role:
+            continue
+        with pytest.raises(RoleForbidden) as caught:
+            decide(state, SAMPLES[kind], actor, T0 + 10)
+        assert caught.value.fields == {"role": str(role), "command": kind}
+
+
+def test_clients_may_send_exactly_the_candidate_and_observer_commands() -> None:
+    assert {tag for tag, rule in COMMANDS.items() if rule.role != c.Role.SYSTEM} == set(
+        CLIENT_COMMAND_TYPES
+    )
+    assert "timer_expire" not in CLIENT_COMMAND_TYPES and "clarify" in CLIENT_COMMAND_TYPES

@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 from domain import commands as c
 from domain import events as e
 from domain.clarify import NEUTRAL_ANSWER, ClarificationRule
-from domain.commands import MAX_SECTION_CHARS, MAX_TEXT_CHARS, SECTIONS, Actor, Role
+from domain.commands import MAX_TEXT_CHARS, Actor, Role
+from domain.decide import COMMANDS as COMMAND_TABLE
+from domain.decide import decode_client_command
 from domain.errors import (
     AlreadyAnswered,
     ClarificationBudgetExhausted,
@@ -23,19 +25,14 @@ from domain.errors import (
     UnknownClarification,
 )
 from domain.phases import TRANSITIONS, Phase
-from domain.room import (
-    Remark,
-    RoomState,
-    clarifications_left,
-    decide,
-    evolve,
-    evolve_all,
-    fold,
-    start,
-)
+from domain.room import decide, evolve, evolve_all, fold, start
+from domain.solution import DRAFT_PARTS, MAX_SECTION_CHARS
+from domain.state import Remark, RoomState, clarifications_left
 from domain.timers import TIMED_PHASES, due_timers
+from tests.unit.samples import STORED_EVALUATION
 
 T0 = 1_700_000_000.0
+RESULT = STORED_EVALUATION
 DURATIONS = {"clarifying": 300, "design": 1800}
 CANDIDATE = Actor("u-cand", Role.CANDIDATE)
 OBSERVER = Actor("u-obs", Role.OBSERVER)
@@ -106,8 +103,8 @@ def test_whole_session_through_every_phase() -> None:
     room.do(c.EvaluationDelta("Good "), SYSTEM)
     room.do(c.EvaluationDelta("job."), SYSTEM)
     assert (room.state.phase, room.state.evaluation_text) == (Phase.EVALUATING, "Good job.")
-    room.do(c.EvaluationComplete({"score": 8}), SYSTEM)
-    assert (room.state.phase, room.state.evaluation) == (Phase.EVALUATED, {"score": 8})
+    room.do(c.EvaluationComplete(RESULT), SYSTEM)
+    assert (room.state.phase, room.state.evaluation) == (Phase.EVALUATED, RESULT)
     assert room.state.draft["code"] == "class Lot: ..." and room.state.draft["language"] == "go"
     assert fold(room.log) == room.state
     assert fold(e.decode_event(e.encode_event(ev)) for ev in room.log) == room.state
@@ -174,7 +171,7 @@ def test_budget_exhausted_on_one_past_the_max() -> None:
         (c.Clarify("server asks"), SYSTEM),
         (c.TimerExpire("clarifying"), CANDIDATE),
         (c.Join("u-x", "observer", "X"), OBSERVER),
-        (c.EvaluationComplete({"score": 10}), CANDIDATE),
+        (c.EvaluationComplete(RESULT), CANDIDATE),
     ],
 )
 def test_roles_are_enforced(command: c.Command, actor: Actor) -> None:
@@ -337,10 +334,10 @@ def test_fold_needs_session_started_first() -> None:
 
 
 def test_client_decoder_accepts_client_commands_only() -> None:
-    draft = c.decode_client_command(b'{"type":"draft","section":"code","text":"x"}')
+    draft = decode_client_command(b'{"type":"draft","section":"code","text":"x"}')
     assert draft == c.Draft("code", "x")
     with pytest.raises(msgspec.ValidationError):
-        c.decode_client_command(b'{"type":"timer_expire","phase":"design"}')
+        decode_client_command(b'{"type":"timer_expire","phase":"design"}')
 
 
 # ---------------------------------------------------------------- property test
@@ -350,7 +347,7 @@ TEXTS = ("notes", "go", "python", "rust", "")
 COMMON = (
     st.builds(c.Clarify, st.sampled_from(QUESTIONS)),
     st.builds(c.Advance, st.sampled_from(["design", "submitted"])),
-    st.builds(c.Draft, st.sampled_from([*SECTIONS, "bogus"]), st.sampled_from(TEXTS)),
+    st.builds(c.Draft, st.sampled_from([*DRAFT_PARTS, "bogus"]), st.sampled_from(TEXTS)),
     st.just(c.Submit()),
     st.builds(c.Answer, st.sampled_from(["c1", "c2", "c3", "c9"]), st.sampled_from(TEXTS)),
     st.builds(c.Hint, st.sampled_from(TEXTS)),
@@ -368,7 +365,7 @@ COMMON = (
     st.builds(c.ClarificationTimeout, st.sampled_from(["c1", "c2", "c9"])),
     st.builds(c.EvaluationStart, st.just("offline")),
     st.builds(c.EvaluationDelta, st.sampled_from(["tok ", ""])),
-    st.builds(c.EvaluationComplete, st.just({"score": 5})),
+    st.builds(c.EvaluationComplete, st.just(RESULT)),
     st.builds(c.EvaluationFail, st.just("boom")),
 )
 COMMANDS = st.one_of(*COMMON, *COMMON[-4:])  # evaluation commands twice as often
@@ -382,7 +379,7 @@ STEPS = st.lists(
 
 
 def actor_for(command: c.Command, actor: Actor | None) -> Actor:
-    return actor or Actor("u-any", c.REQUIRED_ROLE[c.command_type(command)])
+    return actor or Actor("u-any", COMMAND_TABLE[c.command_type(command)].role)
 
 
 def check_invariants(state: RoomState, log: list[e.Event]) -> None:

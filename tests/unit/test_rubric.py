@@ -9,7 +9,7 @@ from domain.evaluation import Verdict, parse_verdict
 from domain.questions import BankQuestion, RubricPoint
 from domain.rubric import ELSEWHERE_CREDIT, TextIndex, score_solution, stem, words
 from domain.rubric_feedback import feedback_chunks, verdict_from_rubric
-from server.seed import load_bank
+from server.operations.seed import load_bank
 
 BANK: list[BankQuestion] = [question for question, _ in load_bank()]
 # The reference answer must beat the weak one by at least this many points, on every question.

@@ -13,7 +13,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from server.auth.tokens import Principal, decode_access_token, issue_access_token
+from server.accounts.tokens import Principal, decode_access_token, issue_access_token
 from server.errors import TokenExpired, TokenInvalid
 from server.settings import Settings, load_settings
 

@@ -1,0 +1,78 @@
+"""The app context: the long-lived parts one app process shares (pools, room engine, broker,
+stores), created once in `create_app`, started in its lifespan and injected as `ctx`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING
+
+import redis.asyncio as aioredis
+
+from evaluator.broker import create_broker
+from evaluator.pipeline import EvaluationQueue, broker_enqueue
+from evaluator.stats import ProgressStore
+from evaluator.store import EvaluationStore
+from rooms.engine import RoomEngine
+from server.operations import db
+from server.sessions.service import SessionService
+from server.sessions.socket_tools import Heartbeats
+
+if TYPE_CHECKING:
+    from evaluator.broker import EvaluationBroker
+    from server.settings import Settings
+
+log = logging.getLogger("interview_rooms")
+# Commands queue for a free connection rather than fail under a burst (redis-py's plain pool
+# raises "Too many connections"); a few hundred sockets to one Redis is cheap for it.
+REDIS_MAX_CONNECTIONS = 256
+REDIS_POOL_WAIT_SECS = 5.0
+
+
+class AppContext:
+    """Everything a handler or the socket needs; no module globals."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        assert self.settings.redis_url and self.settings.database_url, "URLs resolved by the CLI"
+        pool = aioredis.BlockingConnectionPool.from_url(
+            self.settings.redis_url,
+            max_connections=REDIS_MAX_CONNECTIONS,
+            timeout=REDIS_POOL_WAIT_SECS,
+        )
+        self.redis: aioredis.Redis = aioredis.Redis(connection_pool=pool)
+        self.broker: EvaluationBroker = create_broker(
+            self.settings.redis_url, self.settings.task_redelivery_secs
+        )
+        self.engine = RoomEngine(self.redis, db.pool)
+        self.store, self.rooms, self.hub = self.engine.store, self.engine.rooms, self.engine.hub
+        self.archiver = self.engine.archiver
+        self.sessions = SessionService(self.rooms)
+        # Runs after the engine's own hook has written the solution row: every submission
+        # (REST, WebSocket, timer) gets its evaluation job.
+        self.evaluations = EvaluationQueue(
+            broker_enqueue(self.broker), self.redis, self.settings.evaluation_requeue_secs
+        )
+        self.rooms.on_append(self.evaluations.on_room_append)
+        self.evaluation_store = EvaluationStore(db.pool)
+        self.progress = ProgressStore(db.pool)
+        self.heartbeats = Heartbeats()
+        self._heartbeat_task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        db.configure(self.settings.database_url or "")
+        await db.start_pool()
+        await self.broker.startup()
+        await self.engine.start_background()
+        self._heartbeat_task = asyncio.create_task(self.heartbeats.run(), name="ws-heartbeats")
+
+    async def stop(self) -> None:
+        if self._heartbeat_task is not None:
+            self._heartbeat_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._heartbeat_task
+        await self.engine.stop_background()
+        await self.broker.shutdown()
+        await self.redis.aclose()
+        await db.close_pool()

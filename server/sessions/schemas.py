@@ -1,0 +1,184 @@
+"""Request and response bodies of the session API (documented in OpenAPI)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+import msgspec
+
+from domain.evaluation import StoredEvaluation
+from domain.solution import DRAFT_PARTS, DraftPart, Language
+from domain.state import Clarification, Presence, Remark, RoomState, clarifications_left
+
+
+class StartSession(msgspec.Struct, forbid_unknown_fields=True):
+    mode: Literal["timed", "untimed"] = "timed"
+    durations: dict[str, int] | None = None
+
+
+class ClarifyBody(msgspec.Struct, forbid_unknown_fields=True):
+    question: str
+
+
+# Any subset of the solution's parts; each given one replaces that part's text. Its fields are
+# the parts of `domain.solution`, so the body cannot drift from the room.
+DraftBody: type[msgspec.Struct] = msgspec.defstruct(
+    "DraftBody",
+    [(part, (Language if part == "language" else str) | None, None) for part in DRAFT_PARTS],
+    forbid_unknown_fields=True,
+    module=__name__,
+)
+
+
+def draft_parts(body: msgspec.Struct) -> dict[DraftPart, str]:
+    """The parts the body sets, in the room's order."""
+    given = msgspec.structs.asdict(body)
+    return {part: given[part] for part in DRAFT_PARTS if given.get(part) is not None}
+
+
+class TextBody(msgspec.Struct, forbid_unknown_fields=True):
+    text: str
+
+
+class AnswerBody(msgspec.Struct, forbid_unknown_fields=True):
+    text: str
+
+
+class AnswerModeBody(msgspec.Struct, forbid_unknown_fields=True):
+    mode: Literal["rules", "human"]
+
+
+class QuestionRef(msgspec.Struct):
+    id: uuid.UUID
+    slug: str
+    title: str
+    type: str
+    difficulty: str
+    description: str | None = None
+
+
+class SessionView(msgspec.Struct):
+    id: uuid.UUID
+    question: QuestionRef
+    role: str
+    phase: str
+    mode: str
+    answer_mode: str
+    durations: dict[str, int]
+    deadline: float | None
+    server_time: float
+    max_clarifications: int
+    clarifications_left: int
+    clarifications: list[Clarification]
+    draft: dict[str, str]
+    presence: dict[str, Presence]
+    hints: list[Remark]
+    notes: list[Remark]
+    seq: int
+    started_at: float
+    submitted_at: float | None
+    evaluator: str | None
+    evaluation_text: str
+    evaluation: StoredEvaluation | None
+    failure: str | None
+
+
+class SessionSummary(msgspec.Struct):
+    id: uuid.UUID
+    question_id: uuid.UUID
+    question_slug: str
+    question_title: str
+    question_type: str
+    status: str
+    mode: str
+    started_at: datetime
+    ended_at: datetime | None
+    candidate_name: str
+    score: int | None = None
+
+
+class ClarifyAnswer(msgspec.Struct):
+    clarification_id: str
+    question: str
+    answer: str | None
+    answered_by: str | None
+    status: Literal["answered", "pending"]
+    clarifications_left: int
+    seq: int
+
+
+class Accepted(msgspec.Struct):
+    seq: int
+    phase: str
+
+
+class Invite(msgspec.Struct):
+    token: str
+    url: str
+    expires_at: datetime
+
+
+class InviteAccepted(msgspec.Struct):
+    session_id: uuid.UUID
+
+
+class EventPage(msgspec.Struct):
+    events: list[dict[str, Any]]
+    next_after: int | None
+
+
+def session_view(
+    session: dict[str, Any], question: dict[str, Any], seq: int, state: RoomState, role: str
+) -> SessionView:
+    visible = state.state_for(role)
+    return SessionView(
+        id=session["id"],
+        question=QuestionRef(
+            question["id"],
+            question["slug"],
+            question["title"],
+            question["type"],
+            question["difficulty"],
+            question["description"],
+        ),
+        role=role,
+        phase=state.phase.value,
+        mode=state.mode,
+        answer_mode=state.answer_mode,
+        durations=state.durations,
+        deadline=state.deadline,
+        server_time=round(time.time(), 3),
+        max_clarifications=state.max_clarifications,
+        clarifications_left=clarifications_left(state),
+        clarifications=list(state.clarifications),
+        draft=state.draft,
+        presence=state.presence,
+        hints=list(state.hints),
+        notes=list(visible.notes),
+        seq=seq,
+        started_at=state.started_at,
+        submitted_at=state.submitted_at,
+        evaluator=state.evaluator,
+        evaluation_text=state.evaluation_text,
+        evaluation=state.evaluation,
+        failure=state.failure,
+    )
+
+
+def summary(row: dict[str, Any]) -> SessionSummary:
+    return SessionSummary(
+        id=row["id"],
+        question_id=row["question_id"],
+        question_slug=row["question_slug"],
+        question_title=row["question_title"],
+        question_type=row["question_type"],
+        status=row["status"],
+        mode=row["mode"],
+        started_at=row["started_at"],
+        ended_at=row["ended_at"],
+        candidate_name=row["candidate_name"] or row["candidate_email"].split("@")[0],
+        score=row.get("score"),
+    )

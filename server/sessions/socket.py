@@ -1,0 +1,290 @@
+"""The live room over WebSocket: `/ws/sessions/{id}?after=<seq>`.
+
+One connection = one subscriber to the room's fan-out plus a command reader. Every command gets
+an `ack` or a coded `error` frame and the connection stays usable; only authentication, an
+unknown room and flooding close it, with 4xxx codes: 4000 + the HTTP status of the error
+(`server.errors.ERRORS`), 4400 for a malformed handshake, 4429 for flooding (docs/protocol.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import time
+import uuid
+from typing import TYPE_CHECKING, Any, cast
+
+import msgspec
+from litestar import WebSocket, websocket
+from litestar.exceptions import WebSocketDisconnect
+
+from domain.commands import Actor, Join, Leave, Role
+from domain.decide import CLIENT_COMMAND_TYPES, decode_client_command
+from domain.errors import DomainError
+from rooms.errors import RoomError
+from rooms.frames import Snapshot, snapshot_frame
+from rooms.hub import Subscriber
+from rooms.service import SYSTEM
+from server.accounts.guards import authenticate_websocket, websocket_subprotocol
+from server.errors import AppError, error_frame, translate
+from server.sessions.service import Access, Viewer
+from server.sessions.socket_tools import TokenBucket
+
+if TYPE_CHECKING:
+    from litestar.types import WebSocketDisconnectEvent, WebSocketReceiveEvent
+
+    from server.context import AppContext
+
+log = logging.getLogger("interview_rooms.ws")
+
+# A design section is at most 20k characters; 64 KiB leaves room for JSON escaping.
+MAX_FRAME_BYTES = 64 * 1024
+MAX_COMMAND_ID_CHARS = 64
+# Typing sends a draft per pause, a few per second at most; bursts of pasted edits are allowed.
+COMMANDS_PER_SEC = 20.0
+COMMAND_BURST = 60.0
+# Refused frames (rate-limited or malformed) after which the client is flooding and is closed;
+# the count starts again after a quiet spell, so an honest burst is forgiven.
+FLOOD_STRIKES = 200
+FLOOD_QUIET_SECS = 10.0
+
+# Closes that are not an error of ours: a malformed handshake and a flooding client. Every
+# other close code comes from `server.errors.ERRORS` (4000 + the HTTP status).
+BAD_REQUEST_CLOSE = 4400
+FLOODING_CLOSE = 4429
+_encoder = msgspec.json.Encoder()
+# msgspec names the offending field as "... - at `$.section`".
+_FIELD_PATH = re.compile(r"at `\$\.(\w+)")
+
+
+def _error(command_id: Any, code: str, message: str) -> dict[str, Any]:
+    return {"type": "error", "id": command_id, "code": code, "message": message}
+
+
+def _parse_after(raw: str | None) -> int | None:
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit():
+        raise ValueError(raw)
+    return int(raw)
+
+
+class RoomConnection:
+    # Slots: thousands of these live at once, and each idle one should cost little memory.
+    __slots__ = (
+        "_bucket",
+        "_last_strike",
+        "_send_lock",
+        "_strikes",
+        "actor",
+        "connection_id",
+        "ctx",
+        "name",
+        "observer",
+        "room_role",
+        "session_id",
+        "socket",
+    )
+
+    def __init__(
+        self,
+        socket: WebSocket[Any, Any, Any],
+        ctx: AppContext,
+        viewer: Viewer,
+        access: Access,
+        name: str,
+    ) -> None:
+        self.socket, self.ctx = socket, ctx
+        self.session_id = str(access.session["id"])
+        self.room_role = access.room_role
+        self.actor = Actor(user_id=str(viewer.user_id), role=access.room_role)
+        self.name = name
+        self.observer = access.room_role == Role.OBSERVER
+        self._send_lock = asyncio.Lock()
+        self._bucket = TokenBucket(COMMANDS_PER_SEC, COMMAND_BURST)
+        self._strikes = 0
+        self._last_strike = 0.0
+        self.connection_id = uuid.uuid4().hex
+
+    async def send_text(self, text: str) -> None:
+        async with self._send_lock:
+            await self.socket.send_data(text)
+
+    async def send(self, frame: dict[str, Any]) -> None:
+        await self.send_text(_encoder.encode(frame).decode())
+
+    async def heartbeat(self) -> None:
+        """Keeps the socket's presence alive and tells the client the server's time."""
+        now = time.time()
+        with contextlib.suppress(Exception):
+            await self.ctx.engine.presence.refresh(
+                self.session_id, self.actor.user_id, self.connection_id, now
+            )
+            await self.send({"type": "heartbeat", "server_time": round(now, 3)})
+
+    async def send_snapshot(self) -> int:
+        seq, state = await self.ctx.rooms.state(self.session_id)
+        role = self.room_role.value
+        extra = {
+            "role": role,
+            "server_time": round(time.time(), 3),
+            "clarifications_left": max(0, state.max_clarifications - len(state.clarifications)),
+        }
+        await self.send_text(snapshot_frame(Snapshot(seq, state), role, extra).decode())
+        return seq
+
+    async def run(self, after: int | None) -> None:
+        current = await self.ctx.store.current_seq(self.session_id) or 0
+        if after is None or after > current:
+            after = await self.send_snapshot()
+        subscriber = Subscriber(
+            self.session_id,
+            self.observer,
+            after,
+            self.ctx.store,
+            self.send_text,
+            self.send_snapshot,
+        )
+        await self.ctx.hub.subscribe(subscriber)
+        self.ctx.heartbeats.add(self)
+        await self._presence(arriving=True)
+        try:
+            await self._read_loop()
+        finally:
+            self.ctx.hub.unsubscribe(subscriber)
+            self.ctx.heartbeats.discard(self)
+            with contextlib.suppress(Exception):
+                await self._presence(arriving=False)
+
+    async def _presence(self, arriving: bool) -> None:
+        """Joins on a user's first live socket in the room, leaves on their last."""
+        board, now = self.ctx.engine.presence, time.time()
+        user = self.actor.user_id
+        if arriving and await board.join(self.session_id, user, self.connection_id, now):
+            join = Join(
+                user_id=user, role="observer" if self.observer else "candidate", name=self.name
+            )
+            await self.ctx.rooms.execute(self.session_id, join, SYSTEM)
+        elif not arriving and await board.leave(self.session_id, user, self.connection_id, now):
+            await self.ctx.rooms.execute(self.session_id, Leave(user_id=user), SYSTEM)
+
+    async def _read_loop(self) -> None:
+        while True:
+            # After accept() the ASGI server sends only these two (litestar casts the same way).
+            message = cast(
+                "WebSocketReceiveEvent | WebSocketDisconnectEvent", await self.socket.receive()
+            )
+            if message["type"] == "websocket.disconnect":
+                return
+            raw = message.get("text")
+            raw = (
+                raw if raw is not None else (message.get("bytes") or b"").decode("utf-8", "replace")
+            )
+            reply = await self.handle(raw)
+            await self.send(reply)
+            if reply["type"] == "error" and reply["code"] in FLOOD_CODES and self._strike():
+                await self.socket.close(FLOODING_CLOSE, "flooding")
+                return
+
+    def _strike(self) -> bool:
+        """Counts a refused frame; True once the client is flooding."""
+        now = time.monotonic()
+        if now - self._last_strike > FLOOD_QUIET_SECS:
+            self._strikes = 0
+        self._strikes, self._last_strike = self._strikes + 1, now
+        return self._strikes >= FLOOD_STRIKES
+
+    async def handle(self, raw: str) -> dict[str, Any]:
+        """One client frame in, one `ack` / `pong` / `error` frame out."""
+        if len(raw.encode()) > MAX_FRAME_BYTES:
+            return _error(
+                None, "frame_too_large", f"Frames are limited to {MAX_FRAME_BYTES} bytes."
+            )
+        if not self._bucket.take():
+            return _error(None, "rate_limited", "Too many commands; slow down.")
+        try:
+            envelope = msgspec.json.decode(raw)
+        except msgspec.DecodeError:
+            return _error(None, "invalid_frame", "The frame is not valid JSON.")
+        if not isinstance(envelope, dict) or not isinstance(envelope.get("type"), str):
+            return _error(None, "invalid_frame", "A frame is a JSON object with a string 'type'.")
+        command_id = envelope.pop("id", None)
+        if command_id is not None and (
+            not isinstance(command_id, str | int)
+            or isinstance(command_id, bool)
+            or len(str(command_id)) > MAX_COMMAND_ID_CHARS
+        ):
+            return _error(
+                None, "invalid_frame", "'id' is a string or integer of at most 64 characters."
+            )
+        if envelope["type"] == "ping":
+            return {"type": "pong", "id": command_id, "server_time": round(time.time(), 3)}
+        return await self._command(envelope, command_id)
+
+    async def _command(self, envelope: dict[str, Any], command_id: Any) -> dict[str, Any]:
+        try:
+            command = decode_client_command(msgspec.json.encode(envelope))
+        except msgspec.ValidationError as exc:
+            if envelope["type"] not in CLIENT_COMMAND_TYPES:
+                return _error(command_id, "unknown_type", f"Unknown type {envelope['type']!r}.")
+            frame = _error(command_id, "invalid_command", str(exc))
+            field = _FIELD_PATH.search(str(exc))
+            return frame | {"field": field.group(1)} if field else frame
+        try:
+            outcome = await self.ctx.rooms.execute(
+                self.session_id,
+                command,
+                self.actor,
+                str(command_id) if command_id is not None else None,
+            )
+        except (DomainError, RoomError) as exc:
+            return error_frame(exc, command_id)
+        except Exception:  # the socket survives a failure of ours; the client may retry the id
+            log.exception("command %s failed in room %s", envelope["type"], self.session_id)
+            return _error(command_id, "internal_error", "The command failed on our side; retry it.")
+        seq = outcome.last_seq if outcome.last_seq >= outcome.first_seq else None
+        return {"type": "ack", "id": command_id, "seq": seq, "duplicate": outcome.duplicate}
+
+
+FLOOD_CODES = frozenset({"rate_limited", "invalid_frame", "frame_too_large"})
+
+
+@websocket("/ws/sessions/{session_id:uuid}", name="room-socket")
+async def room_socket(
+    socket: WebSocket[Any, Any, Any], session_id: uuid.UUID, ctx: AppContext
+) -> None:
+    """The live room (see docs/protocol.md)."""
+    try:
+        after = _parse_after(socket.query_params.get("after"))
+        principal = await authenticate_websocket(socket, ctx)
+        viewer = Viewer(principal.user_id, principal.role)
+        access = await ctx.sessions.access(viewer, session_id)
+    except ValueError:
+        await _refuse(
+            socket, BAD_REQUEST_CLOSE, _error(None, "bad_request", "'after' is a seq number.")
+        )
+        return
+    except AppError as exc:
+        await _refuse(socket, translate(exc).close_code, error_frame(exc))
+        return
+    await socket.accept(subprotocols=websocket_subprotocol(socket))
+    try:
+        name = await ctx.sessions.display_name(viewer.user_id)
+        await RoomConnection(socket, ctx, viewer, access, name).run(after)
+    except WebSocketDisconnect:
+        pass
+    except Exception:
+        log.exception("room socket failed in %s", session_id)
+        raise
+
+
+async def _refuse(socket: WebSocket[Any, Any, Any], close_code: int, frame: dict[str, Any]) -> None:
+    """Accepts only to say why, then closes with a 4xxx code (a refused handshake says nothing)."""
+    await socket.accept(subprotocols=websocket_subprotocol(socket))
+    await socket.send_data(_encoder.encode(frame).decode())
+    await socket.close(close_code, frame["code"])
+
+
+__all__ = ["room_socket"]
