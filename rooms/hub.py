@@ -33,7 +33,8 @@ LISTEN_TIMEOUT_SECS = 1.0
 # How often every held room's seq is compared with what was delivered: the bound on how late an
 # event pub/sub dropped (a reconnect) reaches its sockets.
 RECONCILE_SECS = 1.0
-# A socket this far behind stops queueing and catches up from Redis instead.
+# A socket this far behind stops queueing and catches up from Redis instead (one catch-up
+# marker past the limit records how far).
 SUBSCRIBER_QUEUE_FRAMES = 2000
 
 
@@ -60,6 +61,7 @@ class Subscriber:
     __slots__ = (
         "_closed",
         "_pending",
+        "_queue_frames",
         "_resync",
         "_send",
         "_store",
@@ -77,8 +79,10 @@ class Subscriber:
         store: RoomStore,
         send: Callable[[str], Awaitable[None]],
         resync: Callable[[], Awaitable[int]],
+        queue_frames: int = SUBSCRIBER_QUEUE_FRAMES,
     ) -> None:
         self.session_id, self.observer, self.last_seq = session_id, observer, last_seq
+        self._queue_frames = queue_frames
         self._store, self._send, self._resync = store, send, resync
         self._pending: list[Delivery | _CatchUp] = []
         self._writer: asyncio.Task[None] | None = None
@@ -87,8 +91,18 @@ class Subscriber:
     def offer(self, item: Delivery | _CatchUp) -> None:
         if self._closed:
             return
-        if len(self._pending) < SUBSCRIBER_QUEUE_FRAMES:  # else the next delivery fills the gap
+        if len(self._pending) < self._queue_frames:
             self._pending.append(item)
+        else:
+            # Too far behind to queue: remember how far the room went, and read that from the
+            # stream once the queue drains (a later delivery may never come if the room goes
+            # quiet). One marker at the tail, however long the overflow lasts.
+            until = item.until if isinstance(item, _CatchUp) else item.seq
+            tail = self._pending[-1]
+            if isinstance(tail, _CatchUp):
+                self._pending[-1] = _CatchUp(max(tail.until, until))
+            else:
+                self._pending.append(_CatchUp(until))
         if self._writer is None:
             self._writer = asyncio.create_task(self._drain())
 
