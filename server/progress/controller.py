@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from litestar import Controller, get
 from litestar.params import Parameter
 
-from server.evaluations.schemas import (
+from server.progress.schemas import (
     LeaderboardPage,
     StudyPlanView,
     UserStatsView,

@@ -9,7 +9,12 @@ from litestar.params import Parameter
 
 from server.accounts.guards import require_role
 from server.questions import service as questions
-from server.questions.service import MAX_PAGE, QuestionDetail, QuestionEdit, QuestionPage
+from server.questions.schemas import (  # noqa: TC001 - Litestar reads handler annotations
+    QuestionDetail,
+    QuestionEdit,
+    QuestionPage,
+)
+from server.questions.service import MAX_PAGE
 
 
 class QuestionController(Controller):

@@ -6,44 +6,22 @@ import base64
 import binascii
 import uuid
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 import msgspec
 
 from domain.tables import Question, QuestionCompany
 from server.errors import BadRequest, NotFound
+from server.questions.schemas import (
+    Company,
+    QuestionDetail,
+    QuestionEdit,
+    QuestionPage,
+    QuestionSummary,
+)
 
 MAX_PAGE = 100
 DEFAULT_PAGE = 50
-
-
-class Company(msgspec.Struct, frozen=True):
-    name: str
-    logo_url: str | None = None
-
-
-class QuestionSummary(msgspec.Struct, frozen=True):
-    id: uuid.UUID
-    slug: str
-    title: str
-    type: str
-    difficulty: str
-    acceptance_rate: int
-    is_locked: bool
-    is_coming_soon: bool
-    topics: list[str]
-    companies: list[Company]
-    durations: dict[str, int]
-    max_clarifications: int
-
-
-class QuestionDetail(QuestionSummary, frozen=True):
-    description: str = ""
-
-
-class QuestionPage(msgspec.Struct, frozen=True):
-    items: list[QuestionSummary]
-    next_cursor: str | None
 
 
 SUMMARY_COLUMNS = (
@@ -164,19 +142,6 @@ async def get_question(id_or_slug: str) -> QuestionDetail:
     return QuestionDetail(
         **_summary_fields(row, companies.get(row["id"], [])), description=row["description"]
     )
-
-
-class QuestionEdit(msgspec.Struct, forbid_unknown_fields=True):
-    """An admin's changes; fields left out stay as they are."""
-
-    title: str | None = None
-    description: str | None = None
-    difficulty: Literal["easy", "medium", "hard"] | None = None
-    is_locked: bool | None = None
-    is_coming_soon: bool | None = None
-    clarifying_secs: int | None = None
-    design_secs: int | None = None
-    max_clarifications: int | None = None
 
 
 def _edit_values(edit: QuestionEdit) -> dict[Any, Any]:
