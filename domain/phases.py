@@ -21,6 +21,18 @@ class Phase(StrEnum):
     EXPIRED = "expired"
 
 
+# What people read for each phase (status badges, the page's phase names via `GET /config`).
+PHASE_LABELS: dict[Phase, str] = {
+    Phase.CLARIFYING: "Clarifying",
+    Phase.DESIGN: "Designing",
+    Phase.SUBMITTED: "Submitted",
+    Phase.EVALUATING: "Evaluating",
+    Phase.EVALUATED: "Evaluated",
+    Phase.ABANDONED: "Abandoned",
+    Phase.EXPIRED: "Expired",
+}
+assert tuple(PHASE_LABELS) == tuple(Phase), "one label per phase, in order"
+
 TERMINAL: frozenset[Phase] = frozenset({Phase.EVALUATED, Phase.ABANDONED, Phase.EXPIRED})
 NON_TERMINAL: frozenset[Phase] = frozenset(Phase) - TERMINAL
 ALL_PHASES: frozenset[Phase] = frozenset(Phase)

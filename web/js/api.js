@@ -169,4 +169,12 @@ export async function apiWithStatus(path, { method = "GET", body, auth = true } 
   return { status: response.status, body: text ? JSON.parse(text) : null };
 }
 
+let config = null;
+
+/** GET /config, asked once per page (asked again only after a failure). */
+export function publicConfig() {
+  if (!config) config = api("/config", { auth: false }).catch((error) => { config = null; throw error; });
+  return config;
+}
+
 const RETRY_AFTER_REFRESH = new Set(["token_expired", "token_revoked", "token_invalid"]);

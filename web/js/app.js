@@ -1,8 +1,9 @@
 // The page shell: a hash router (#/questions, #/room/<id>, …), the navigation, and sign-in
 // guarding. Each view is `async (root, params, ctx) => cleanup?`.
 
-import { ApiError, currentUser, onAuthChange, signOut } from "./api.js";
+import { ApiError, currentUser, onAuthChange, publicConfig, signOut } from "./api.js";
 import { h } from "./dom.js";
+import { hasVocabulary, useVocabulary } from "./vocabulary.js";
 import { historyView, liveView } from "./views/history.js";
 import { inviteView } from "./views/invite.js";
 import { profileView } from "./views/profile.js";
@@ -80,6 +81,11 @@ function errorPanel(error) {
     h("p", {}, h("a", { href: "#/questions" }, "Back to the questions")));
 }
 
+/** The server's vocabulary (sections, phases, limits…), read once before the first view needs it. */
+async function loadVocabulary() {
+  if (!hasVocabulary()) useVocabulary((await publicConfig()).vocabulary);
+}
+
 async function route() {
   const { path, query } = parseHash();
   if (cleanup) {
@@ -102,6 +108,7 @@ async function route() {
     user, query, navigate: go, redirect: (hash) => location.replace(hash), requireSignIn, afterSignIn,
   };
   try {
+    if (!found.public) await loadVocabulary();
     const done = await found.view(main, params, ctx);
     if (mine !== generation) { done?.(); return; }
     cleanup = done || null;

@@ -6,6 +6,7 @@
 // the server applies once. Nothing the user did is dropped by a flaky network.
 
 import { accessToken, refresh } from "./api.js";
+import { closeMeaning, isClientCommand } from "./vocabulary.js";
 
 // Reconnect quickly after a blip, then back off so a down server is not hammered.
 const BACKOFF_FIRST_MS = 300;
@@ -17,16 +18,21 @@ const PING_EVERY_MS = 30_000;
 // A `room_busy` or rate-limited command is tried again after this pause.
 const RETRY_BUSY_MS = 400;
 
+// Closes after which reconnecting cannot help, keyed by the meaning the server serves for each
+// close code (GET /config). "unauthorized" first tries a refresh; "flooding" backs off; any
+// other close, ours or unknown, is a dropped connection and is retried.
 const FATAL_CLOSES = {
-  4400: "The room address is not valid.",
-  4403: "This page's address is not allowed to open the room (check ALLOWED_ORIGINS).",
-  4404: "This session does not exist, or you are not allowed to see it.",
+  bad_request: "The room address is not valid.",
+  forbidden: "This page's address is not allowed to open the room (check ALLOWED_ORIGINS).",
+  not_found: "This session does not exist, or you are not allowed to see it.",
 };
+const SIGNED_OUT = "Your sign-in has ended. Please sign in again.";
 
 export class RoomSocket {
   /**
    * handlers: frame(frame) for snapshots and room events, status(state, detail) with state one of
-   * connecting | open | reconnecting | closed, fatal(message, code), clock(serverTime, rttMs).
+   * connecting | open | reconnecting | closed, fatal(message, meaning) with meaning a served
+   * close meaning ("unauthorized", "not_found", …), clock(serverTime, rttMs).
    */
   constructor(sessionId, lastSeq, handlers) {
     this.sessionId = sessionId;
@@ -68,6 +74,9 @@ export class RoomSocket {
    * `key` (a section's draft) replace an older one still waiting for a connection.
    */
   send(type, fields = {}, key = null) {
+    if (!isClientCommand(type)) {
+      return Promise.reject(new CommandError("unknown_type", `The room does not take ${type} commands.`));
+    }
     this.counter += 1;
     const id = `${this.prefix}-${this.counter}`;
     const command = { type, id, ...fields };
@@ -111,7 +120,7 @@ export class RoomSocket {
       this.connecting = false;
     }
     if (!token) {
-      this.handlers.fatal("Your sign-in has ended. Please sign in again.", 4401);
+      this.handlers.fatal(SIGNED_OUT, "unauthorized");
       return;
     }
     if (this.stopped) return;
@@ -198,21 +207,22 @@ export class RoomSocket {
     clearTimeout(this.silenceTimer);
     this.ws = null;
     if (this.stopped) return;
-    if (FATAL_CLOSES[event.code]) {
-      this.handlers.fatal(FATAL_CLOSES[event.code], event.code);
+    const meaning = closeMeaning(event.code);
+    if (FATAL_CLOSES[meaning]) {
+      this.handlers.fatal(FATAL_CLOSES[meaning], meaning);
       return;
     }
-    if (event.code === 4401) {
+    if (meaning === "unauthorized") {
       try {
         await refresh();
       } catch (error) {
         if (error.code !== "network") {
-          this.handlers.fatal("Your sign-in has ended. Please sign in again.", 4401);
+          this.handlers.fatal(SIGNED_OUT, meaning);
           return;
         }
       }
     }
-    this.scheduleReconnect(event.code === 4429 ? BACKOFF_MAX_MS : null);
+    this.scheduleReconnect(meaning === "flooding" ? BACKOFF_MAX_MS : null);
   }
 
   scheduleReconnect(delayMs) {

@@ -1,23 +1,11 @@
 // The room's state in the page: a fold over its events, the same rules as domain/room.py's
 // `evolve`, so the live room and the replay show the same thing.
 
-export const SECTIONS = [
-  ["functional_req", "Functional requirements"],
-  ["non_functional_req", "Non-functional requirements"],
-  ["entities", "Entities"],
-  ["classes_and_relationships", "Classes and relationships"],
-  ["apis", "APIs"],
-  ["code", "Code"],
-  ["extra", "Anything else"],
-];
-export const LANGUAGES = [["python", "Python"], ["java", "Java"], ["go", "Go"], ["cpp", "C++"]];
-export const PHASES = ["clarifying", "design", "submitted", "evaluating", "evaluated"];
-export const OPEN_PHASES = new Set(["clarifying", "design"]);
-export const ENDED_PHASES = new Set(["evaluated", "abandoned", "expired"]);
+import { defaultLanguage, draftParts, LANGUAGE_PART } from "./vocabulary.js";
 
 function emptyDraft() {
-  const draft = Object.fromEntries(SECTIONS.map(([key]) => [key, ""]));
-  draft.language = "python";
+  const draft = Object.fromEntries(draftParts().map(({ name }) => [name, ""]));
+  draft[LANGUAGE_PART] = defaultLanguage();
   return draft;
 }
 
@@ -63,6 +51,7 @@ export function fromSnapshot(frame, previous) {
 function started(ev) {
   return {
     session_id: ev.session_id,
+    question_id: ev.question_id,
     phase: "clarifying",
     mode: ev.mode,
     durations: ev.durations,
@@ -90,12 +79,14 @@ const EVOLVE = {
   "clarification.asked": (s, ev) => ({
     ...s,
     clarifications: [...s.clarifications,
-      { id: ev.clarification_id, question: ev.question, asked_by: ev.by, asked_at: ev.at, answer: null }],
+      { id: ev.clarification_id, question: ev.question, asked_by: ev.by, asked_at: ev.at,
+        answer: null, answered_by: null, rule_intent: null, confidence: null }],
   }),
   "clarification.answered": (s, ev) => ({
     ...s,
     clarifications: s.clarifications.map((c) => (c.id === ev.clarification_id
-      ? { ...c, answer: ev.answer, answered_by: ev.answered_by, rule_intent: ev.rule_intent } : c)),
+      ? { ...c, answer: ev.answer, answered_by: ev.answered_by, rule_intent: ev.rule_intent ?? null,
+        confidence: ev.confidence ?? null } : c)),
   }),
   "phase.changed": (s, ev) => ({ ...s, phase: ev.to_phase, deadline: ev.deadline, warned: false }),
   "draft.updated": (s, ev) => ({ ...s, draft: { ...s.draft, [ev.section]: ev.text } }),
@@ -113,7 +104,8 @@ const EVOLVE = {
   "hint.given": (s, ev) => ({ ...s, hints: [...s.hints, { text: ev.text, by: ev.by }] }),
   "note.added": (s, ev) => ({ ...s, notes: [...s.notes, { text: ev.text, by: ev.by }] }),
   "answer_mode.changed": (s, ev) => ({ ...s, answer_mode: ev.mode }),
-  "solution.submitted": (s, ev) => ({ ...s, draft: { ...s.draft, ...ev.draft }, submitted_at: ev.at }),
+  // The submitted draft is the whole solution; it replaces the room's, as in domain/room.py.
+  "solution.submitted": (s, ev) => ({ ...s, draft: { ...ev.draft }, submitted_at: ev.at }),
   "session.abandoned": (s) => s,
   "evaluation.started": (s, ev) => ({
     ...s, evaluator: ev.evaluator, evaluation_text: "", evaluation: null, failure: null,

@@ -2,6 +2,7 @@
 
 import { api } from "../api.js";
 import { confirmDialog, h, newId } from "../dom.js";
+import { isOpen } from "../vocabulary.js";
 
 export function candidateActions({ sessionId, onAdvance, onSubmit, onAbandon }) {
   const status = h("p", { class: "form-status", role: "status" });
@@ -48,7 +49,7 @@ export function candidateActions({ sessionId, onAdvance, onSubmit, onAbandon }) 
     update(state) {
       advance.hidden = state.phase !== "clarifying";
       submit.hidden = state.phase !== "design";
-      abandon.hidden = !(state.phase === "clarifying" || state.phase === "design");
+      abandon.hidden = !isOpen(state.phase);
     },
   };
 }

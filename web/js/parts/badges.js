@@ -1,6 +1,7 @@
 // Small labels shared by the question bank, the room and the history.
 
 import { capitalise, h, safeUrl } from "../dom.js";
+import { phaseLabel } from "../vocabulary.js";
 
 export function typeBadge(type) {
   const full = type === "HLD" ? "High-level design" : "Low-level design";
@@ -18,13 +19,9 @@ export function companyBadge(company) {
     company.name);
 }
 
-const STATUS_LABELS = {
-  clarifying: "Clarifying", design: "Designing", submitted: "Submitted", evaluating: "Evaluating",
-  evaluated: "Evaluated", abandoned: "Abandoned", expired: "Expired",
-};
-
+/** A session's phase, in the server's words. */
 export function statusBadge(status) {
-  return h("span", { class: `badge status-${status}` }, STATUS_LABELS[status] || capitalise(status));
+  return h("span", { class: `badge status-${status}` }, phaseLabel(status));
 }
 
 export function scoreBadge(score) {

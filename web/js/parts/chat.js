@@ -4,6 +4,7 @@
 
 import { fill, h, newId } from "../dom.js";
 import { clarificationsLeft } from "../state.js";
+import { isOpen, limits } from "../vocabulary.js";
 
 const ANSWERED_BY = {
   rules: "Interviewer (from the question's notes)",
@@ -48,7 +49,7 @@ export function chat({ role, onAsk, onAnswer }) {
       entry.answer.classList.remove("pending");
     } else {
       entry.answer.classList.add("pending");
-      const canAnswer = role === "observer" && (state.phase === "clarifying" || state.phase === "design");
+      const canAnswer = role === "observer" && isOpen(state.phase);
       const hasForm = Boolean(entry.answer.querySelector("form"));
       if (!hasForm || !canAnswer) {
         fill(entry.answer, h("span", { class: "who" }, "Waiting for the interviewer…"),
@@ -76,7 +77,7 @@ export function chat({ role, onAsk, onAnswer }) {
 }
 
 function askForm(onAsk, budgetId) {
-  const input = h("textarea", { rows: 2, maxlength: 2000, required: true, "aria-describedby": budgetId,
+  const input = h("textarea", { rows: 2, maxlength: limits().text_chars, required: true, "aria-describedby": budgetId,
     placeholder: "e.g. How many vehicles enter per hour at peak?" });
   const button = h("button", { type: "submit", class: "primary" }, "Ask");
   const status = h("p", { class: "form-status", role: "status" });
@@ -125,7 +126,7 @@ function askForm(onAsk, budgetId) {
 
 function answerForm(clarificationId, onAnswer) {
   const id = newId("answer");
-  const input = h("textarea", { id, rows: 2, maxlength: 4000, required: true });
+  const input = h("textarea", { id, rows: 2, maxlength: limits().text_chars, required: true });
   const status = h("span", { class: "form-status", role: "status" });
   const form = h("form", { class: "answer-form" },
     h("label", { for: id }, "Your answer"), input,

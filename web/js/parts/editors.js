@@ -1,9 +1,12 @@
 // The solution, one editor per section. The candidate types into a DraftBuffer (saved state per
 // section); observers and the replay see the room's draft read-only, updated live.
 
-import { h, newId } from "../dom.js";
-import { LANGUAGES, SECTIONS } from "../state.js";
+import { capitalise, h, newId } from "../dom.js";
+import {
+  defaultLanguage, isOpen, LANGUAGE_PART, languages, limits, sectionLabel, writtenSections,
+} from "../vocabulary.js";
 
+// The page's wording, keyed by the served section and language names.
 const PLACEHOLDERS = {
   functional_req: "What must the system do? One requirement per line.",
   non_functional_req: "Scale, latency, availability, consistency, security…",
@@ -13,25 +16,35 @@ const PLACEHOLDERS = {
   code: "The core classes and logic.",
   extra: "Trade-offs, assumptions, what you would do next.",
 };
+const LANGUAGE_NAMES = { python: "Python", java: "Java", go: "Go", cpp: "C++" };
+// The section the language picker sits in.
+const CODE_SECTION = "code";
+
+/** The served languages, the default first. */
+function languageOptions() {
+  const first = defaultLanguage();
+  return [first, ...languages().filter((name) => name !== first)]
+    .map((name) => h("option", { value: name }, LANGUAGE_NAMES[name] || capitalise(name)));
+}
 
 /** options: buffer (DraftBuffer, candidate only), role. */
 export function editors({ buffer, role }) {
   const overall = h("p", { class: "save-summary", role: "status" });
-  const language = h("select", { id: newId("lang") },
-    LANGUAGES.map(([value, label]) => h("option", { value }, label)));
+  const language = h("select", { id: newId("lang") }, languageOptions());
   const rows = new Map();
   const list = h("div", { class: "sections" });
-  for (const [section, title] of SECTIONS) {
+  for (const { name: section, label: title } of writtenSections()) {
+    const code = section === CODE_SECTION;
     const textarea = h("textarea", {
-      id: newId(section), rows: section === "code" ? 10 : 4, spellcheck: section !== "code",
+      id: newId(section), rows: code ? 10 : 4, spellcheck: !code, maxlength: limits().section_chars,
       dataset: { section },
-      class: section === "code" ? "code" : null,
+      class: code ? "code" : null,
     });
     const state = h("span", { class: "save-state", id: `${textarea.id}-state` });
     textarea.setAttribute("aria-describedby", state.id);
     const head = h("div", { class: "section-head" }, h("label", { for: textarea.id }, title),
-      section === "code" ? h("span", { class: "language" },
-        h("label", { for: language.id }, "Language"), language) : null,
+      code ? h("span", { class: "language" },
+        h("label", { for: language.id }, sectionLabel(LANGUAGE_PART)), language) : null,
       buffer ? state : null);
     if (buffer) {
       textarea.addEventListener("input", () => buffer.edit(section, textarea.value));
@@ -41,8 +54,8 @@ export function editors({ buffer, role }) {
     list.append(h("div", { class: "section", dataset: { section } }, head, textarea));
   }
   if (buffer) language.addEventListener("change", () => {
-    buffer.edit("language", language.value);
-    buffer.flush("language");
+    buffer.edit(LANGUAGE_PART, language.value);
+    buffer.flush(LANGUAGE_PART);
   });
   const el = h("section", { class: "panel solution", "aria-labelledby": "solution-title" },
     h("div", { class: "panel-head" }, h("h2", { id: "solution-title" }, "Your solution"), buffer ? overall : null),
@@ -58,7 +71,7 @@ export function editors({ buffer, role }) {
       row.state.className = `save-state ${kind}${empty ? " empty" : ""}`;
       row.state.textContent = text;
     }
-    const kinds = [...rows.keys(), "language"].map((key) => buffer.status(key)[0]);
+    const kinds = [...rows.keys(), LANGUAGE_PART].map((key) => buffer.status(key)[0]);
     overall.className = "save-summary";
     if (kinds.includes("error")) {
       overall.textContent = "Some text could not be saved";
@@ -75,7 +88,7 @@ export function editors({ buffer, role }) {
   }
 
   function update(state) {
-    const editable = Boolean(buffer) && (state.phase === "clarifying" || state.phase === "design");
+    const editable = Boolean(buffer) && isOpen(state.phase);
     for (const [section, { textarea }] of rows) {
       const text = buffer ? buffer.text(section) : state.draft[section] ?? "";
       if (textarea.value !== text) textarea.value = text;
@@ -83,11 +96,11 @@ export function editors({ buffer, role }) {
       textarea.placeholder = editable ? PLACEHOLDERS[section] : "";
       if (buffer) showStatus(section);
     }
-    const lang = buffer ? buffer.text("language") : state.draft.language;
+    const lang = buffer ? buffer.text(LANGUAGE_PART) : state.draft[LANGUAGE_PART];
     if (lang && language.value !== lang) language.value = lang;
     language.disabled = !editable;
-    if (buffer) showStatus("language");
+    if (buffer) showStatus(LANGUAGE_PART);
   }
 
-  return { el, update, showStatus, focusFirst: () => rows.get("functional_req").textarea.focus() };
+  return { el, update, showStatus, focusFirst: () => rows.values().next().value?.textarea.focus() };
 }

@@ -1,19 +1,17 @@
 // The evaluation: its text streams in as it is written, then the stored result replaces the
 // waiting state with the score, per-section notes and the lists.
 
-import { announce, capitalise, fill, h } from "../dom.js";
+import { announce, fill, h } from "../dom.js";
 import { renderMarkdown } from "../markdown.js";
-import { SECTIONS } from "../state.js";
+import { isOpen, sectionLabel } from "../vocabulary.js";
 import { scoreBadge } from "./badges.js";
 
-const SECTION_TITLES = Object.fromEntries(SECTIONS);
 const LISTS = [
   ["strengths", "Strengths"],
   ["weaknesses", "Weaknesses"],
   ["improvement_points", "How to improve"],
   ["follow_up_questions", "Follow-up questions an interviewer might ask"],
 ];
-const SHOWN_PHASES = new Set(["submitted", "evaluating", "evaluated"]);
 
 export function evaluatorLabel(evaluator) {
   if (!evaluator) return "";
@@ -54,7 +52,9 @@ export function evaluation({ onRetry } = {}) {
   }
 
   function update(state) {
-    const visible = SHOWN_PHASES.has(state.phase) || Boolean(state.evaluation || state.evaluation_text);
+    // Past the writing phases with a submitted solution (not abandoned, not expired).
+    const submitted = !isOpen(state.phase) && typeof state.submitted_at === "number";
+    const visible = submitted || Boolean(state.evaluation || state.evaluation_text);
     el.hidden = !visible;
     if (!visible) return;
     showStream(state.evaluation_text || "");
@@ -118,7 +118,7 @@ function sectionRows(sections) {
     const notes = asList(detail.notes ?? detail.comment ?? detail.feedback ?? detail.summary);
     const missing = asList(detail.missing);
     return h("tr", {},
-      h("th", { scope: "row" }, SECTION_TITLES[name] || capitalise(String(name).replaceAll("_", " "))),
+      h("th", { scope: "row" }, sectionLabel(name)),
       h("td", {}, score === "" ? "—" : max ? `${score} / ${max}` : String(score)),
       h("td", {}, notes.join(" "), missing.length ? h("span", { class: "missing" }, ` Missing: ${missing.join("; ")}`) : null));
   });

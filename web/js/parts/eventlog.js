@@ -2,9 +2,7 @@
 // evaluation text are folded into one line); each line jumps the replay there.
 
 import { fmtClock, h } from "../dom.js";
-import { SECTIONS } from "../state.js";
-
-const SECTION_TITLES = Object.fromEntries([...SECTIONS, ["language", "Language"]]);
+import { sectionLabel } from "../vocabulary.js";
 
 function describe(ev, names) {
   switch (ev.type) {
@@ -15,7 +13,7 @@ function describe(ev, names) {
     case "clarification.asked": return `Asked: “${ev.question}”`;
     case "clarification.answered": return `Answered (${ev.answered_by}): “${ev.answer}”`;
     case "phase.changed": return `${ev.from_phase} → ${ev.to_phase}${ev.reason === "timer" ? " (time ran out)" : ""}`;
-    case "draft.updated": return `Edited ${SECTION_TITLES[ev.section] || ev.section}`;
+    case "draft.updated": return `Edited ${sectionLabel(ev.section)}`;
     case "timer.warning": return `Time warning (${ev.phase})`;
     case "presence.joined": return `${ev.name} joined (${ev.role})`;
     case "presence.left": return `${names[ev.user_id] || "Someone"} left`;

@@ -2,6 +2,7 @@
 // clarifications, hints, and private notes the candidate never receives.
 
 import { fill, h, newId } from "../dom.js";
+import { isOpen, isTerminal, limits } from "../vocabulary.js";
 
 export function presence(myId) {
   const list = h("ul", { class: "presence-list", "aria-live": "polite" });
@@ -63,7 +64,7 @@ export function hints() {
 
 function textForm({ label, button, onSend, rows = 2, done = "Sent" }) {
   const id = newId("text");
-  const input = h("textarea", { id, rows, maxlength: 4000, required: true });
+  const input = h("textarea", { id, rows, maxlength: limits().text_chars, required: true });
   const status = h("span", { class: "form-status", role: "status" });
   const el = h("form", { class: "text-form" }, h("label", { for: id }, label), input,
     h("div", { class: "row" }, h("button", { type: "submit", class: "primary" }, button), status));
@@ -131,9 +132,9 @@ export function observerTools({ onHint, onNote, onAnswerMode }) {
     update(state) {
       for (const radio of radios) {
         radio.checked = radio.value === state.answer_mode;
-        radio.disabled = !["clarifying", "design", "submitted", "evaluating"].includes(state.phase);
+        radio.disabled = isTerminal(state.phase);
       }
-      const open = state.phase === "clarifying" || state.phase === "design";
+      const open = isOpen(state.phase);
       hint.input.disabled = !open;
       hint.el.querySelector("button").disabled = !open;
       hintList.update(state.hints, state);

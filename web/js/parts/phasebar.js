@@ -1,15 +1,16 @@
-// Where the interview is: clarifying → design → submitted → evaluating → evaluated.
+// Where the interview is: the served phases from the first to the first terminal one
+// (clarifying → design → submitted → evaluating → evaluated); a session that ended early says so.
 
 import { h } from "../dom.js";
-import { PHASES } from "../state.js";
+import { phaseLabel, progressPhases } from "../vocabulary.js";
 
-const LABELS = {
-  clarifying: "Clarify", design: "Design", submitted: "Submitted", evaluating: "Evaluating",
-  evaluated: "Evaluated",
-};
+// The bar names its steps as actions; every other step takes the served label.
+const STEP_LABELS = { clarifying: "Clarify", design: "Design" };
+const ENDED = { abandoned: "This session was abandoned.", expired: "This session expired." };
 
 export function phaseBar() {
-  const items = PHASES.map((phase) => h("li", { dataset: { phase } }, LABELS[phase]));
+  const phases = progressPhases();
+  const items = phases.map((phase) => h("li", { dataset: { phase } }, STEP_LABELS[phase] || phaseLabel(phase)));
   const ended = h("p", { class: "phase-ended", hidden: true });
   const el = h("nav", { class: "phasebar", "aria-label": "Interview phase" },
     h("ol", {}, items), ended);
@@ -18,7 +19,7 @@ export function phaseBar() {
   function update(state) {
     if (state.phase === shown) return;
     shown = state.phase;
-    const current = PHASES.indexOf(state.phase);
+    const current = phases.indexOf(state.phase);
     items.forEach((item, index) => {
       item.classList.toggle("done", current >= 0 && index < current);
       item.classList.toggle("current", index === current);
@@ -26,8 +27,7 @@ export function phaseBar() {
       else item.removeAttribute("aria-current");
     });
     ended.hidden = current >= 0;
-    ended.textContent = state.phase === "abandoned" ? "This session was abandoned."
-      : state.phase === "expired" ? "This session expired." : "";
+    ended.textContent = current >= 0 ? "" : ENDED[state.phase] || `${phaseLabel(state.phase)}.`;
   }
   return { el, update };
 }

@@ -3,9 +3,7 @@
 import { api } from "../api.js";
 import { fmtDate, h } from "../dom.js";
 import { scoreBadge, statusBadge, typeBadge } from "../parts/badges.js";
-
-const OPEN = new Set(["clarifying", "design"]);
-const LIVE = new Set(["clarifying", "design", "submitted", "evaluating"]);
+import { isOpen, isTerminal } from "../vocabulary.js";
 
 function table(caption, columns, rows) {
   return h("table", { class: "sessions" },
@@ -35,7 +33,7 @@ export async function historyView(root) {
     h("td", { "data-label": "Started" }, fmtDate(s.started_at)),
     h("td", { "data-label": "Score" }, scoreBadge(s.score)),
     h("td", {}, h("div", { class: "row-actions" },
-      LIVE.has(s.status) ? h("a", { href: `#/room/${s.id}`, class: "button secondary" }, OPEN.has(s.status) ? "Resume" : "Open") : null,
+      !isTerminal(s.status) ? h("a", { href: `#/room/${s.id}`, class: "button secondary" }, isOpen(s.status) ? "Resume" : "Open") : null,
       h("a", { href: `#/replay/${s.id}`, class: "button secondary" }, "Replay")))));
   root.replaceChildren(h("section", { class: "history" },
     h("h1", { tabindex: "-1" }, "My sessions"),

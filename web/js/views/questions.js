@@ -4,13 +4,10 @@
 import { api } from "../api.js";
 import { fill, fmtClock, fmtMinutes, h, newId } from "../dom.js";
 import { companyBadge, difficultyBadge, typeBadge } from "../parts/badges.js";
+import { isOpen, limits } from "../vocabulary.js";
 
 const PAGE = 20;
 const SEARCH_DEBOUNCE_MS = 300;
-// The server's bounds for a phase budget (domain/timers.py).
-const MIN_PHASE_SECS = 10;
-const MAX_PHASE_SECS = 3 * 3600;
-const OPEN = new Set(["clarifying", "design"]);
 
 function select(id, label, options, value) {
   const el = h("select", { id, name: id }, options.map(([v, text]) => h("option", { value: v, selected: v === value }, text)));
@@ -36,7 +33,7 @@ export async function questionsView(root, _params, ctx) {
   const openSessions = new Map();
   try {
     for (const s of await api("/sessions?limit=100")) {
-      if (OPEN.has(s.status) && !openSessions.has(s.question_id)) openSessions.set(s.question_id, s);
+      if (isOpen(s.status) && !openSessions.has(s.question_id)) openSessions.set(s.question_id, s);
     }
   } catch { /* the bank still works without the resume buttons */ }
 
@@ -120,11 +117,23 @@ export function parseDuration(text) {
   return match ? Number(match[1]) * 60 + Number(match[2] || 0) : null;
 }
 
+/** Seconds as minutes:seconds, the way the duration fields take them ("180:00", not "3:00:00"). */
+function minutesSeconds(secs) {
+  return `${Math.floor(secs / 60)}:${String(secs % 60).padStart(2, "0")}`;
+}
+
+/** The server's bounds for a phase budget, as "0:10" and "180:00". */
+function budgetBounds() {
+  const { min_phase_secs: min, max_phase_secs: max } = limits();
+  return { min, max, text: [minutesSeconds(min), minutesSeconds(max)] };
+}
+
 function durationField(id, label, secs) {
   const input = h("input", { id, name: id, value: fmtClock(secs), inputmode: "numeric", required: true,
     pattern: "\\d{1,3}(:[0-5]\\d)?", "aria-describedby": `${id}-hint`, size: 6 });
+  const [low, high] = budgetBounds().text;
   return h("div", { class: "field" }, h("label", { for: id }, label), input,
-    h("small", { class: "hint", id: `${id}-hint` }, "minutes:seconds, 0:10 to 180:00"));
+    h("small", { class: "hint", id: `${id}-hint` }, `minutes:seconds, ${low} to ${high}`));
 }
 
 function startDialog(item, ctx) {
@@ -155,9 +164,10 @@ function startDialog(item, ctx) {
     if (timed) {
       const clarifying = parseDuration(form.elements["dur-clarifying"].value);
       const design = parseDuration(form.elements["dur-design"].value);
-      const bad = [clarifying, design].some((s) => s === null || s < MIN_PHASE_SECS || s > MAX_PHASE_SECS);
+      const { min, max, text: [low, high] } = budgetBounds();
+      const bad = [clarifying, design].some((s) => s === null || s < min || s > max);
       if (bad) {
-        error.textContent = "Each phase needs between 0:10 and 180:00 (minutes:seconds).";
+        error.textContent = `Each phase needs between ${low} and ${high} (minutes:seconds).`;
         return;
       }
       body.durations = { clarifying, design };

@@ -7,6 +7,7 @@ import { announce, h } from "../dom.js";
 import { DraftBuffer } from "../drafts.js";
 import { CommandError, RoomSocket } from "../room.js";
 import { applyEvent, fromSnapshot, fromView } from "../state.js";
+import { isOpen } from "../vocabulary.js";
 import { candidateActions } from "../parts/actions.js";
 import { chat } from "../parts/chat.js";
 import { countdown } from "../parts/countdown.js";
@@ -16,6 +17,8 @@ import { phaseBar } from "../parts/phasebar.js";
 import { hints, observerTools, presence } from "../parts/people.js";
 import { questionBody, questionHeader } from "../parts/question.js";
 
+// The page's wording for the error codes the room answers commands with; any other code shows
+// the server's own message.
 const MESSAGES = {
   clarification_budget_exhausted: "You have used all your clarifying questions.",
   phase_illegal: "That is not possible in this phase any more.",
@@ -25,6 +28,7 @@ const MESSAGES = {
   closed: "You left the room.",
 };
 
+// Announced when the room enters the phase (keyed by the served phase names).
 const PHASE_NEWS = {
   design: "The design phase has started.",
   submitted: "The solution was submitted.",
@@ -60,10 +64,10 @@ export async function roomView(root, { id }, ctx) {
       connection.className = `connection ${cls}`;
       buffer?.setOnline(kind === "open");
     },
-    fatal: (message, code) => {
+    fatal: (message, meaning) => {
       connection.textContent = message;
       connection.className = "connection fatal";
-      if (code === 4401) signOut().then(() => ctx.requireSignIn());
+      if (meaning === "unauthorized") signOut().then(() => ctx.requireSignIn());
     },
     clock: (serverTime, rtt) => clock.sync(serverTime, rtt),
   });
@@ -126,7 +130,7 @@ export async function roomView(root, { id }, ctx) {
   function render() {
     for (const part of Object.values(parts)) part.update(state);
     room.dataset.phase = state.phase;
-    replayLink.hidden = !["evaluated", "abandoned", "expired", "submitted", "evaluating"].includes(state.phase);
+    replayLink.hidden = isOpen(state.phase);
   }
 
   function onFrame(frame) {

@@ -2,7 +2,7 @@
 // the server has GOOGLE_CLIENT_ID; only then is Google's script loaded (the one feature that
 // needs the internet).
 
-import { ApiError, api, signedIn } from "../api.js";
+import { ApiError, api, publicConfig, signedIn } from "../api.js";
 import { fill, h } from "../dom.js";
 
 const CODE_DIGITS = 6;
@@ -141,7 +141,7 @@ export async function signinView(root, _params, ctx) {
 async function offerGoogle(slot, error, ctx) {
   let config;
   try {
-    config = await api("/config", { auth: false });
+    config = await publicConfig();
   } catch {
     return; // a server without /config offers email sign-in only
   }
