@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import msgspec
 
@@ -52,6 +52,7 @@ class ClarificationRule(msgspec.Struct, frozen=True):
     intent: str
     keywords: tuple[str, ...]
     response: str
+    examples: tuple[str, ...] = ()
 
 
 def _strip_suffix(word: str) -> str:
@@ -116,9 +117,34 @@ def match_rule(question: str, rules: Sequence[ClarificationRule]) -> Clarificati
     return best
 
 
+class Match(msgspec.Struct, frozen=True):
+    """What the interviewer answers a clarifying question with, and why.
+
+    The answer is always a rule's own response or the neutral answer: the interviewer never
+    invents a requirement."""
+
+    answer: str
+    intent: str | None  # the rule answered; None for the neutral answer
+    # 0..1: how sure the matcher is of `intent` (or that no rule applies); None when it cannot say
+    confidence: float | None
+    method: Literal["lexical", "semantic", "model"]
+
+
 def answer_for(question: str, rules: Sequence[ClarificationRule]) -> tuple[str, str | None]:
     """(answer text, matched intent) — the neutral answer and None when nothing matches."""
     rule = match_rule(question, rules)
     if rule is None:
         return NEUTRAL_ANSWER, None
     return rule.response, rule.intent
+
+
+def lexical_match(question: str, rules: Sequence[ClarificationRule]) -> Match:
+    """The word-overlap matcher, for rooms that run without the semantic one; it has no
+    calibrated confidence."""
+    answer, intent = answer_for(question, rules)
+    return Match(answer, intent, None, "lexical")
+
+
+def normalise_question(text: str) -> str:
+    """The text as a cache key: case, spacing and trailing punctuation do not matter."""
+    return " ".join(text.lower().split()).rstrip("?!. ")

@@ -16,7 +16,7 @@ import msgspec
 
 from domain import commands as c
 from domain import events as e
-from domain.clarify import ClarificationRule, answer_for
+from domain.clarify import ClarificationRule, Match, lexical_match
 from domain.commands import Actor, Role
 from domain.errors import (
     AlreadyAnswered,
@@ -29,7 +29,7 @@ from domain.phases import ALL_PHASES, NON_TERMINAL, Phase, check_transition
 from domain.timers import due_timers
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from domain.state import Clarification, RoomState
 
@@ -38,6 +38,11 @@ class Context(NamedTuple):
     actor: Actor
     now: float
     rules: Sequence[ClarificationRule]
+    # Answers a matcher worked out before deciding, by question text; the rest are matched here.
+    matches: Mapping[str, Match]
+
+    def match(self, question: str) -> Match:
+        return self.matches.get(question) or lexical_match(question, self.rules)
 
 
 Decider = Callable[["RoomState", Any, Context], list[e.Event]]
@@ -80,8 +85,11 @@ def _clarify(state: RoomState, cmd: c.Clarify, ctx: Context) -> list[e.Event]:
     asked = e.ClarificationAsked(cid, cmd.question, ctx.actor.user_id, ctx.now)
     if state.answer_mode == "human":
         return [asked]  # pending; the server arms a ClarificationTimeout fallback
-    text, intent = answer_for(cmd.question, ctx.rules)
-    return [asked, e.ClarificationAnswered(cid, text, "rules", intent)]
+    match = ctx.match(cmd.question)
+    return [
+        asked,
+        e.ClarificationAnswered(cid, match.answer, "rules", match.intent, match.confidence),
+    ]
 
 
 def _answer(state: RoomState, cmd: c.Answer, ctx: Context) -> list[e.Event]:
@@ -99,8 +107,12 @@ def _clarification_timeout(
     clarification = _find(state, cmd.clarification_id)
     if clarification.answer is not None or state.phase not in COMMANDS["answer"].phases:
         return []
-    text, intent = answer_for(clarification.question, ctx.rules)
-    return [e.ClarificationAnswered(clarification.id, text, "fallback", intent)]
+    match = ctx.match(clarification.question)
+    return [
+        e.ClarificationAnswered(
+            clarification.id, match.answer, "fallback", match.intent, match.confidence
+        )
+    ]
 
 
 def _advance(state: RoomState, cmd: c.Advance, ctx: Context) -> list[e.Event]:
@@ -257,6 +269,7 @@ def decide(
     actor: Actor,
     now: float,
     rules: Sequence[ClarificationRule] = (),
+    matches: Mapping[str, Match] | None = None,
 ) -> list[e.Event]:
     """Events for ``command``: role, then phase, then fields, then the rule itself."""
     kind = c.command_type(command)
@@ -268,4 +281,4 @@ def decide(
             f"{kind} is not allowed in phase {state.phase}", phase=str(state.phase), command=kind
         )
     c.validate_command(command)
-    return rule.decide(state, command, Context(actor, now, rules))
+    return rule.decide(state, command, Context(actor, now, rules, matches or {}))

@@ -47,6 +47,8 @@ class ClarificationAnswered(_Event, frozen=True, tag="clarification.answered"):
     answer: str
     answered_by: AnsweredBy
     rule_intent: str | None = None
+    # How sure the matcher was of `rule_intent` (or of no rule applying), 0..1; None for humans.
+    confidence: float | None = None
 
 
 class PhaseChanged(_Event, frozen=True, tag="phase.changed"):

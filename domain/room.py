@@ -75,7 +75,13 @@ def initial_state(event: e.SessionStarted) -> RoomState:
 
 def _answered(state: RoomState, ev: e.ClarificationAnswered) -> RoomState:
     updated = tuple(
-        replace(x, answer=ev.answer, answered_by=ev.answered_by, rule_intent=ev.rule_intent)
+        replace(
+            x,
+            answer=ev.answer,
+            answered_by=ev.answered_by,
+            rule_intent=ev.rule_intent,
+            confidence=ev.confidence,
+        )
         if x.id == ev.clarification_id
         else x
         for x in state.clarifications

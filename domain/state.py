@@ -20,6 +20,7 @@ class Clarification(msgspec.Struct, frozen=True):
     answer: str | None = None
     answered_by: str | None = None
     rule_intent: str | None = None
+    confidence: float | None = None
 
 
 class Presence(msgspec.Struct, frozen=True):

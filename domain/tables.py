@@ -17,6 +17,7 @@ from piccolo.columns import (
     ForeignKey,
     Integer,
     OnDelete,
+    Real,
     Text,
     Timestamptz,
     Varchar,
@@ -149,6 +150,8 @@ class ClarificationRule(Table, tablename="clarification_rules"):
     position = Integer(default=0)
     intent = Text()
     keywords = Array(base_column=Varchar(length=80), default=list)
+    # How candidates ask for it, in their own words; the matcher indexes these too.
+    examples = Array(base_column=Text(), default=list)
     response = Text()
     max_questions = Integer(default=8)
 
@@ -177,6 +180,9 @@ class ClarificationLog(Table, tablename="clarification_logs"):
     user_question = Text()
     interviewer_response = Text(default="")
     answered_by = Varchar(length=12, default="")
+    # The rule the answer came from (None: the neutral answer, or a human's) and how sure.
+    rule_intent = Text(null=True, default=None)
+    confidence = Real(null=True, default=None)
     created_at = Timestamptz()
     unique_clarification = Unique(["session_id", "clarification_id"])
 

@@ -51,10 +51,11 @@ WHERE id = $1 AND last_seq <= $4
 """
 UPSERT_CLARIFICATION = """
 INSERT INTO clarification_logs (id, session_id, clarification_id, user_question,
-    interviewer_response, answered_by, created_at)
-VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, to_timestamp($6))
+    interviewer_response, answered_by, rule_intent, confidence, created_at)
+VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7, to_timestamp($8))
 ON CONFLICT (session_id, clarification_id) DO UPDATE
-SET interviewer_response = excluded.interviewer_response, answered_by = excluded.answered_by
+SET interviewer_response = excluded.interviewer_response, answered_by = excluded.answered_by,
+    rule_intent = excluded.rule_intent, confidence = excluded.confidence
 """
 _N = len(SOLUTION_SECTIONS)
 INSERT_SOLUTION = f"""
@@ -68,7 +69,7 @@ ON CONFLICT (session_id) DO NOTHING
 
 SELECT_SNAPSHOT = "SELECT seq, state FROM session_snapshots WHERE session_id = $1"
 SELECT_RULES = """
-SELECT intent, keywords, response FROM clarification_rules WHERE question_id = $1
+SELECT intent, keywords, response, examples FROM clarification_rules WHERE question_id = $1
 ORDER BY position
 """
 
@@ -103,7 +104,10 @@ class RulesCache:
         async with self._pool().acquire() as conn:
             rows = await conn.fetch(SELECT_RULES, question_id)
         rules = [
-            ClarificationRule(r["intent"], tuple(r["keywords"] or ()), r["response"]) for r in rows
+            ClarificationRule(
+                r["intent"], tuple(r["keywords"] or ()), r["response"], tuple(r["examples"] or ())
+            )
+            for r in rows
         ]
         self._cache[question_id] = (time.monotonic(), rules)
         return rules
@@ -152,7 +156,16 @@ def _rows(
             solutions.append(_solution_row(session_id, item.frame))
     clarifications = (
         [
-            (session_id, c.id, c.question, c.answer or "", c.answered_by or "", c.asked_at)
+            (
+                session_id,
+                c.id,
+                c.question,
+                c.answer or "",
+                c.answered_by or "",
+                c.rule_intent,
+                c.confidence,
+                c.asked_at,
+            )
             for c in state.clarifications
         ]
         if touched

@@ -23,13 +23,22 @@ if TYPE_CHECKING:
 
     from domain.events import Event
     from domain.state import RoomState
+    from rooms.matching import ClarificationMatcher
 
 
 class RoomEngine:
-    def __init__(self, redis: aioredis.Redis, pool: archive.PoolSource) -> None:
-        """`pool` returns the started Postgres pool of whoever runs the engine (app or worker)."""
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        pool: archive.PoolSource,
+        matcher: ClarificationMatcher | None = None,
+    ) -> None:
+        """`pool` returns the started Postgres pool of whoever runs the engine (app or worker);
+        `matcher` answers clarifying questions (without one, the domain's word matcher does)."""
         self.store = RoomStore(redis)
-        self.rooms = RoomService(self.store, archive.RulesCache(pool), archive.SnapshotLoader(pool))
+        self.rooms = RoomService(
+            self.store, archive.RulesCache(pool), archive.SnapshotLoader(pool), matcher=matcher
+        )
         self.archiver = Archiver(self.rooms, self.store, pool)
         self.timers = TimerRunner(self.rooms, self.store)
         self.hub = Hub(redis, self.store)

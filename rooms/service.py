@@ -15,7 +15,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
 
-from domain.commands import Actor, Role
+from domain.commands import Actor, ClarificationTimeout, Clarify, Role
 from domain.errors import DomainError
 from domain.events import audience
 from domain.room import decide, evolve_all, fold, start
@@ -27,10 +27,11 @@ from rooms.frames import Snapshot, build_frame, decode_frame
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Mapping, Sequence
 
-    from domain.clarify import ClarificationRule
+    from domain.clarify import ClarificationRule, Match
     from domain.commands import Command
     from domain.events import AnswerModeName, Event, Mode
     from domain.state import RoomState
+    from rooms.matching import ClarificationMatcher
     from rooms.store import RoomStore
 
 log = logging.getLogger("interview_rooms.rooms")
@@ -70,9 +71,11 @@ class RoomService:
         rules: Callable[[str], Awaitable[Sequence[ClarificationRule]]],
         restore_from_archive: Callable[[str], Awaitable[Snapshot | None]],
         clock: Callable[[], float] = time.time,
+        matcher: ClarificationMatcher | None = None,
     ) -> None:
         self.store = store
         self._rules = rules
+        self._matcher = matcher
         self._restore_from_archive = restore_from_archive
         self._clock = clock
         self._rooms: OrderedDict[str, _Room] = OrderedDict()
@@ -137,10 +140,11 @@ class RoomService:
         room = await self._room(session_id)
         async with room.lock:
             rules = await self._rules(room.state.question_id)
+            matches = await self._match(room.state, command, rules)
             for _ in range(MAX_APPEND_ATTEMPTS):
                 now = self._clock()
                 try:
-                    events = decide(room.state, command, actor, now, rules)
+                    events = decide(room.state, command, actor, now, rules, matches)
                 except DomainError:
                     # A retried command may be refused now only because it was applied before.
                     if command_key and (done := await self.store.command_outcome(command_key)):
@@ -156,6 +160,28 @@ class RoomService:
                     return outcome
                 await self._catch_up(session_id, room)
         raise RoomBusy("the room is too busy; try again", session_id=session_id)
+
+    async def _match(
+        self, state: RoomState, command: Command, rules: Sequence[ClarificationRule]
+    ) -> dict[str, Match]:
+        """The matcher's answer to the question a command needs answered, worked out before
+        deciding (outside the append loop, so a retried append does not ask again)."""
+        if self._matcher is None or not rules:
+            return {}
+        if isinstance(command, Clarify):
+            text = command.question
+        elif isinstance(command, ClarificationTimeout):
+            asked = [c for c in state.clarifications if c.id == command.clarification_id]
+            if not asked or asked[0].answer is not None:
+                return {}
+            text = asked[0].question
+        else:
+            return {}
+        try:
+            return {text: await self._matcher.match(state.question_id, text, rules)}
+        except Exception:  # the room still answers: domain's own matcher decides
+            log.exception("clarification matcher failed in room %s", state.session_id)
+            return {}
 
     async def _append(
         self,

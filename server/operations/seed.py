@@ -77,6 +77,7 @@ async def _replace_children(question_id: object, q: BankQuestion) -> None:
             position=position,
             intent=rule.intent,
             keywords=rule.keywords,
+            examples=rule.examples,
             response=rule.response,
             max_questions=q.max_clarifications,
         )

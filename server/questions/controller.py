@@ -13,8 +13,11 @@ from server.questions.schemas import (  # noqa: TC001 - Litestar reads handler a
     QuestionDetail,
     QuestionEdit,
     QuestionPage,
+    UnansweredPage,
 )
 from server.questions.service import MAX_PAGE
+
+MAX_UNANSWERED = 500
 
 
 class QuestionController(Controller):
@@ -42,3 +45,13 @@ class QuestionController(Controller):
     @patch("/{id_or_slug:str}", summary="Edit a question (admins)", guards=[require_role("admin")])
     async def edit_question(self, id_or_slug: str, data: QuestionEdit) -> QuestionDetail:
         return await questions.edit_question(id_or_slug, data)
+
+    @get(
+        "/{id_or_slug:str}/unanswered-clarifications",
+        summary="What candidates asked that no rule answered (admins)",
+        guards=[require_role("admin")],
+    )
+    async def unanswered(
+        self, id_or_slug: str, limit: int = Parameter(default=100, ge=1, le=MAX_UNANSWERED)
+    ) -> UnansweredPage:
+        return await questions.unanswered_clarifications(id_or_slug, limit)

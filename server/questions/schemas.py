@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Literal
 
 import msgspec
@@ -48,3 +49,16 @@ class QuestionEdit(msgspec.Struct, forbid_unknown_fields=True):
     clarifying_secs: int | None = None
     design_secs: int | None = None
     max_clarifications: int | None = None
+
+
+class UnansweredClarification(msgspec.Struct, frozen=True):
+    """A question candidates asked that no rule answered (they got the neutral answer)."""
+
+    text: str
+    times_asked: int
+    last_asked_at: datetime
+
+
+class UnansweredPage(msgspec.Struct, frozen=True):
+    question_id: uuid.UUID
+    items: list[UnansweredClarification]

@@ -10,7 +10,8 @@ from typing import Any
 
 import msgspec
 
-from domain.tables import Question, QuestionCompany
+from domain.clarify import NEUTRAL_ANSWER
+from domain.tables import ClarificationLog, Question, QuestionCompany
 from server.errors import BadRequest, NotFound
 from server.questions.schemas import (
     Company,
@@ -18,6 +19,8 @@ from server.questions.schemas import (
     QuestionEdit,
     QuestionPage,
     QuestionSummary,
+    UnansweredClarification,
+    UnansweredPage,
 )
 
 MAX_PAGE = 100
@@ -181,3 +184,25 @@ async def edit_question(id_or_slug: str, edit: QuestionEdit) -> QuestionDetail:
         Question.id == row["id"]
     )
     return await get_question(str(row["id"]))
+
+
+# Grouped by the text as asked (case and outer spaces aside), most asked first.
+SELECT_UNANSWERED = """
+SELECT min(l.user_question) AS text, count(*) AS times_asked, max(l.created_at) AS last_asked_at
+FROM clarification_logs l JOIN interview_sessions s ON s.id = l.session_id
+WHERE s.question_id = {} AND l.answered_by IN ('rules', 'fallback')
+    AND l.interviewer_response = {}
+GROUP BY lower(btrim(l.user_question))
+ORDER BY times_asked DESC, last_asked_at DESC
+LIMIT {}
+"""
+
+
+async def unanswered_clarifications(id_or_slug: str, limit: int) -> UnansweredPage:
+    """What candidates asked about this question that no rule answered: material for new rules."""
+    question = await find_question_row(id_or_slug)
+    rows = await ClarificationLog.raw(SELECT_UNANSWERED, question["id"], NEUTRAL_ANSWER, limit)
+    return UnansweredPage(
+        question_id=question["id"],
+        items=[UnansweredClarification(**row) for row in rows],
+    )
