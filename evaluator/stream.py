@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from domain.commands import EvaluationDelta, EvaluationStart
 from evaluator.errors import LeaseLost
@@ -35,13 +35,11 @@ class DeltaCoalescer:
         interval_secs: float = FLUSH_INTERVAL_SECS,
         max_chars: int = FLUSH_CHARS,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
     ) -> None:
-        self._emit, self._interval, self._max_chars, self._clock = (
-            emit,
-            interval_secs,
-            max_chars,
-            clock,
-        )
+        self._emit, self._interval, self._max_chars = emit, interval_secs, max_chars
+        # Injected together: a test moves its clock and wakes the timer, without waiting.
+        self._clock, self._sleep = clock, sleep
         self._pending: list[str] = []
         self._size = 0
         self._last_flush = float("-inf")
@@ -90,7 +88,7 @@ class DeltaCoalescer:
             self._timer = None
 
     async def _flush_later(self, delay: float) -> None:
-        await asyncio.sleep(delay)
+        await self._sleep(delay)
         self._timer = None
         try:
             await self.flush()

@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 # Heartbeats keep idle proxies from closing the socket and carry the server clock for timers;
 # jitter spreads thousands of sockets' heartbeats apart.
@@ -48,9 +51,13 @@ class Heartbeats:
 
 
 class TokenBucket:
+    """Refills `rate` tokens a second up to `burst`; each command takes one."""
+
     __slots__ = ("_clock", "at", "burst", "rate", "tokens")
 
-    def __init__(self, rate: float, burst: float, clock: Any = time.monotonic) -> None:
+    def __init__(
+        self, rate: float, burst: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.rate, self.burst, self._clock = rate, burst, clock
         self.tokens, self.at = burst, clock()
 

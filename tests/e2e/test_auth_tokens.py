@@ -22,7 +22,6 @@ from domain.tables import UserAuthSession
 from server.accounts.refresh_families import hash_token
 from server.accounts.tokens import Principal, issue_access_token
 from server.settings import Settings, load_settings
-from tests.conftest import TEST_REFRESH_GRACE_SECS
 from tests.support.smtp import SmtpServer, bearer, sign_in
 
 
@@ -106,21 +105,6 @@ async def test_refresh_tokens_are_stored_hashed(signed_in: dict[str, Any]) -> No
     assert await UserAuthSession.count().where(UserAuthSession.refresh_token == token) == 0
 
 
-async def test_replaying_a_rotated_token_after_the_grace_window_revokes_the_family(
-    http: httpx.AsyncClient, signed_in: dict[str, Any]
-) -> None:
-    first = signed_in["refresh_token"]
-    second = (await refresh(http, first)).json()
-    await asyncio.sleep(TEST_REFRESH_GRACE_SECS + 0.3)
-
-    replay = await refresh(http, first)
-    assert error_code(replay) == (401, "token_revoked")
-    # The whole family is gone: the legitimate successor and its access token too.
-    assert error_code(await refresh(http, second["refresh_token"])) == (401, "token_revoked")
-    me = await http.get("/me", headers=bearer(second))
-    assert error_code(me) == (401, "token_revoked")
-
-
 async def test_concurrent_refreshes_within_the_window_both_succeed(
     http: httpx.AsyncClient, signed_in: dict[str, Any]
 ) -> None:
@@ -140,6 +124,7 @@ async def test_concurrent_refreshes_within_the_window_both_succeed(
 async def test_a_retry_within_the_window_gets_the_same_successor(
     http: httpx.AsyncClient, signed_in: dict[str, Any]
 ) -> None:
+    # A replay after the window revokes the family: tests/integration/test_refresh_grace.py.
     token = signed_in["refresh_token"]
     first = (await refresh(http, token)).json()
     retry = (await refresh(http, token)).json()

@@ -146,7 +146,11 @@ async def test_phase_timer_fires_exactly_once_across_two_processes(
     await watcher.wait_for(
         lambda fs: any(f["type"] == "phase.changed" and f["to_phase"] == "design" for f in fs), 20
     )
-    await asyncio.sleep(1.5)  # a second firing would land by now
+    # The log is ordered: a second firing of these timers would race the first, so it would
+    # be in the log before this later event, which the watcher receives in order.
+    marker = await watcher.command("draft", section="entities", text="Board, Player")
+    assert marker["type"] == "ack" and marker["seq"]
+    await watcher.wait_for(lambda fs: any(f.get("seq") == marker["seq"] for f in fs))
     changes = [f for f in watcher.frames if f["type"] == "phase.changed"]
     warnings = [f for f in watcher.frames if f["type"] == "timer.warning"]
     assert len(changes) == 1 and changes[0]["reason"] == "timer"

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from domain.phases import TRANSITIONS, Phase
+from server.sessions.socket import COMMAND_BURST
 from tests.e2e.conftest import Account, RoomClient
 from tests.e2e.test_room_e2e import bearer, start_session
 from tests.support.servers import AppProcess
@@ -110,6 +111,12 @@ async def test_a_flooding_client_is_rate_limited_then_closed(
     assert limited, "rate-limited before being closed"
 
 
+FUZZ_ROUNDS = 6
+FUZZ_FRAMES_PER_ROUND = 25
+# A socket's rounds fit in one burst of the rate limit.
+ROUNDS_PER_SOCKET = int(COMMAND_BURST) // FUZZ_FRAMES_PER_ROUND
+
+
 def random_frame(rng: random.Random) -> str:
     """Valid, half-valid and garbage frames in about equal measure."""
     texts = ["", " ", "How many users?", "x" * rng.randint(1, 3000), "\u0000\ud7ff✓", "null"]
@@ -158,21 +165,29 @@ def random_frame(rng: random.Random) -> str:
 async def test_fuzzed_frames_never_break_the_room(
     app: AppProcess,
     room: tuple[str, str, str, RoomClient, RoomClient],
+    open_room: OpenRoom,
 ) -> None:
-    sid, _, interviewer, cand, obs = room
+    sid, candidate, interviewer, cand, obs = room
     seed = random.randrange(2**32)
     rng = random.Random(seed)
-    for _ in range(6):
-        for client in (cand, obs):
-            for _ in range(25):
-                await client.ws.send(random_frame(rng))
-        await asyncio.sleep(1.5)  # inside the rate limit, so most frames reach the room
-    sent = 6 * 25
-    for client in (cand, obs):
+    # Each socket sends at most one burst, so every frame reaches the room without waiting
+    # for the rate limit to refill; more frames take more sockets, not more time.
+    senders = [[cand], [obs]]
+    for clients, token in zip(senders, (candidate, interviewer), strict=True):
+        for _ in range(FUZZ_ROUNDS // ROUNDS_PER_SOCKET - 1):
+            clients.append(await open_room(app.url, sid, token))
+    for round_ in range(FUZZ_ROUNDS):
+        for clients in senders:
+            for _ in range(FUZZ_FRAMES_PER_ROUND):
+                await clients[round_ // ROUNDS_PER_SOCKET].ws.send(random_frame(rng))
+    sent = ROUNDS_PER_SOCKET * FUZZ_FRAMES_PER_ROUND
+    for client in (client for clients in senders for client in clients):
         await client.wait_for(
             lambda fs: sum(f["type"] in ("ack", "error", "pong") for f in fs) >= sent
         )
         assert not client.closed.done(), f"seed {seed}: socket closed"
+        limited = [f for f in client.frames if f.get("code") == "rate_limited"]
+        assert not limited, f"seed {seed}: every frame reaches the room"
     state = await room_state(app, sid, interviewer)
     assert state["phase"] in {p.value for p in Phase}, f"seed {seed}"
     assert len(state["clarifications"]) <= state["max_clarifications"]

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import msgspec
 import pytest
 import redis.asyncio as aioredis
 
-from domain.commands import EvaluationDelta, EvaluationStart
+from domain.commands import Actor, Advance, Draft, EvaluationDelta, EvaluationStart, Role
 from domain.phases import Phase
 from domain.room_tables import UserStats
-from domain.tables import Evaluation, Question
-from evaluator.base import Evaluator
+from domain.tables import Evaluation, Question, Solution
+from evaluator.base import Evaluated, Evaluator, TextSink
 from evaluator.jobs import EvaluationRunner, JobConfig
-from evaluator.leases import Lease, evaluation_key
+from evaluator.leases import Lease, evaluation_key, is_held
 from evaluator.pipeline import EvaluationQueue, status_of
+from evaluator.prompts import EvaluationInput
 from evaluator.rubric_evaluator import RubricEvaluator
 from evaluator.stats import ProgressStore
 from evaluator.store import EvaluationStore
@@ -33,7 +37,7 @@ from tests.integration.evaluation_support import (
     events,
     submitted_room,
 )
-from tests.integration.rooms_support import FakeClock
+from tests.integration.rooms_support import FakeClock, make_session, make_user
 from tests.support.servers import SuiteServers
 
 store = EvaluationStore(db.pool)
@@ -41,6 +45,8 @@ LRU = next(q for q, _ in load_bank() if q.slug == "lru-cache")
 LEASE_SECS = 1.0
 MAX_JOB_SECS = 10.0
 STUCK_SECS = 30.0
+# The default EVALUATION_REQUEUE_SECS: a job kicked this recently is not kicked again.
+REQUEUE_SECS = 60.0
 
 
 @pytest.fixture
@@ -52,10 +58,12 @@ async def engines(servers: SuiteServers, database: str) -> AsyncIterator[list[Ro
         await client.aclose()
 
 
-def runner(engine: RoomEngine, evaluator: Evaluator) -> EvaluationRunner:
+def runner(
+    engine: RoomEngine, evaluator: Evaluator, redis: aioredis.Redis | None = None
+) -> EvaluationRunner:
     return EvaluationRunner(
         engine.rooms,
-        engine.store.redis,
+        redis or engine.store.redis,
         evaluator,
         JobConfig(LEASE_SECS, MAX_JOB_SECS),
         (store, ProgressStore(db.pool)),
@@ -161,24 +169,48 @@ async def test_a_redelivered_copy_waits_and_takes_over_when_the_holder_dies(
     assert state.phase == Phase.EVALUATED and state.evaluation_text == "all of it"
 
 
+class HeldEvaluator(ScriptedEvaluator):
+    """Says when it has started (its job holds the lease), then waits to be let go."""
+
+    def __init__(self, chunks: list[str], fail_with: str | None = None) -> None:
+        super().__init__(chunks, fail_with=fail_with)
+        self.started, self.let_go = asyncio.Event(), asyncio.Event()
+
+    async def evaluate(self, evaluation: EvaluationInput, sink: TextSink) -> Evaluated:
+        self.started.set()
+        await self.let_go.wait()
+        return await super().evaluate(evaluation, sink)
+
+
+class LeaseWatch(aioredis.Redis):
+    """A Redis client that tells when a `SET NX` of its found the key taken: a lease refused."""
+
+    def __init__(self, redis: aioredis.Redis) -> None:
+        super().__init__(connection_pool=redis.connection_pool)
+        self.refused = asyncio.Event()
+
+    async def set(self, *args: Any, **kwargs: Any) -> Any:
+        taken = await super().set(*args, **kwargs)
+        if kwargs.get("nx") and not taken:
+            self.refused.set()
+        return taken
+
+
 async def test_a_copy_standing_by_does_not_retry_a_failure_on_its_own(
     engines: list[RoomEngine],
 ) -> None:
     sid, _ = await submitted_room(engines[0], {"apis": "GET /items"})
-    failing = ScriptedEvaluator(["a ", "b"], pause_secs=0.2, fail_with="model down")
-    copy = ScriptedEvaluator(["must not run"])
-    await asyncio.gather(
-        runner(engines[0], failing).run(sid),
-        _later(runner(engines[1], copy).run(sid), 0.1),
-    )
+    failing = HeldEvaluator(["a ", "b"], fail_with="model down")
+    copy, watch = ScriptedEvaluator(["must not run"]), LeaseWatch(engines[1].store.redis)
+    async with asyncio.timeout(10), asyncio.TaskGroup() as jobs:
+        jobs.create_task(runner(engines[0], failing).run(sid))
+        await failing.started.wait()  # the holder has the lease and is evaluating
+        jobs.create_task(runner(engines[1], copy, watch).run(sid))
+        await watch.refused.wait()  # the copy found the lease taken: it stands by
+        failing.let_go.set()
     assert (failing.runs, copy.runs) == (1, 0)
     _, state = await engines[0].rooms.state(sid)
     assert state.phase == Phase.SUBMITTED and state.failure == "model down"
-
-
-async def _later(job: Awaitable[None], delay: float) -> None:
-    await asyncio.sleep(delay)
-    await job
 
 
 async def test_a_failure_shows_its_reason_and_a_later_run_succeeds(
@@ -199,12 +231,36 @@ async def test_a_failure_shows_its_reason_and_a_later_run_succeeds(
     assert state.evaluation_text == "fine", "the retry's stream replaced the failed one"
 
 
+async def drafted_room(engine: RoomEngine) -> str:
+    """A room in design with a section written: nothing submitted yet."""
+    user = await make_user()
+    session_id, question_id = await make_session(user, "lru-cache")
+    candidate = Actor(user_id=str(user), role=Role.CANDIDATE)
+    await engine.rooms.create(session_id, question_id, "untimed", {}, 5, candidate)
+    await engine.rooms.execute(session_id, Advance(to="design"), candidate)
+    await engine.rooms.execute(session_id, Draft(section="apis", text="GET /items"), candidate)
+    return session_id
+
+
 async def test_a_job_without_a_submitted_solution_does_nothing(engines: list[RoomEngine]) -> None:
-    await runner(engines[0], ScriptedEvaluator(["x"])).run("00000000-0000-0000-0000-000000000000")
+    engine, evaluator = engines[0], ScriptedEvaluator(["must not stream"])
+    drafted = await drafted_room(engine)
+    seen = await event_types(engine, drafted)
+    unknown = str(uuid.uuid4())
+    for sid in (drafted, unknown):  # a retry on a room in design; a job for a deleted room
+        await runner(engine, evaluator).run(sid)
+        assert not await is_held(engine.store.redis, evaluation_key(sid))
+    assert evaluator.runs == 0
+    assert await event_types(engine, drafted) == seen
+    _, state = await engine.rooms.state(drafted)
+    assert state.phase == Phase.DESIGN and await store.stored_evaluation(drafted) is None
 
 
 def watchdog(
-    engine: RoomEngine, enqueue: RecordingEnqueue, clock: FakeClock, requeue_secs: float = 0.01
+    engine: RoomEngine,
+    enqueue: RecordingEnqueue,
+    clock: FakeClock,
+    requeue_secs: float = REQUEUE_SECS,
 ) -> Watchdog:
     queue = EvaluationQueue(enqueue, engine.store.redis, requeue_secs)
     return Watchdog(
@@ -218,6 +274,13 @@ def watchdog(
     )
 
 
+async def submitted_a_day_ago(*session_ids: str) -> None:
+    """Well past `requeue_secs` (the sweep asks the database's clock), and first in its order."""
+    await Solution.update({Solution.submitted_at: datetime.now(UTC) - timedelta(days=1)}).where(
+        Solution.session_id.is_in([uuid.UUID(sid) for sid in session_ids])
+    )
+
+
 async def test_watchdog_requeues_a_submission_whose_job_was_lost(
     engines: list[RoomEngine],
 ) -> None:
@@ -227,7 +290,7 @@ async def test_watchdog_requeues_a_submission_whose_job_was_lost(
     await runner(engine, ScriptedEvaluator([], fail_with="down")).run(failed)
     held, _ = await submitted_room(engine, {"apis": "GET /c"})
     assert await Lease(engine.store.redis, evaluation_key(held), 5).acquire()
-    await asyncio.sleep(0.05)  # older than requeue_secs
+    await submitted_a_day_ago(lost, failed, held)
 
     dog = watchdog(engine, enqueue, FakeClock())
     requeued = await dog.requeue_lost()
