@@ -32,6 +32,7 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m tests.perf.bench_rooms --rooms 200 --observers 2 --search --idle 2000
 	$(BIN)/python -m tests.perf.bench_evaluation
+	OMP_NUM_THREADS=1 taskset -c 0 $(BIN)/python -m tests.perf.bench_clarify
 
 clean-data:
 	rm -rf .data

@@ -1,51 +1,76 @@
 """Matching a candidate's free-text clarification to a question's clarification rules.
 
-Deliberately simple and deterministic: bag of crude stems, no ML. A stem scores by how few
-rules mention it (a word every rule uses says nothing), a multi-word keyword found whole
-scores a bonus, and below ``MIN_SCORE`` the candidate gets ``NEUTRAL_ANSWER``.
+Two signals, combined by one rule (``choose``):
+
+- **semantic**: per rule, the highest cosine similarity between the question and any of the
+  rule's texts (``rule_texts``: intent, response and its sentences, the example phrasings),
+  from an embedding model the caller runs (``evaluator.clarifier``); this module only sees the
+  numbers;
+- **lexical**: BM25 of the question against one document per rule (intent and keywords
+  weighted twice, examples and response once), Snowball stems, word rarity counted across that
+  question's own rules only, so a word every rule uses says nothing.
+
+score = semantic + LEXICAL_WEIGHT * lexical; the top rule answers when its score reaches
+``SEMANTIC_THRESHOLD``, else the neutral answer. Without an embedding model the lexical score
+decides alone against ``LEXICAL_THRESHOLD``. The parameters were chosen on one half of the
+development set (by question) and measured on the other: docs/clarifications.md.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from typing import TYPE_CHECKING, Literal
 
 import msgspec
+import snowballstemmer
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
 NEUTRAL_ANSWER = "That's your call — state your assumption and carry on."
 
-# A stem mentioned by two rules (weight 1/2) still counts; one shared by three or more needs
-# company before it can pick a rule.
-MIN_SCORE = 0.5
-# Per stem of a multi-word keyword found whole, on top of its stems' own weight.
-PHRASE_BONUS = 1.0
-# Shorter stems collide too often ("us" from "uses" vs "us" the pronoun).
-MIN_STEM_CHARS = 3
+# Semantic similarity dominates; the word signal breaks near-ties and rescues exact terms.
+LEXICAL_WEIGHT = 0.05
+# Below this combined score no rule is close enough: the candidate states an assumption.
+SEMANTIC_THRESHOLD = 0.77
+# Without the model, a BM25 score this high is needed (two or three rare shared stems).
+LEXICAL_THRESHOLD = 4.75
+# Scores this far either side of the threshold map to confidence 0 / 1 (a monotone scale for
+# reading logs and sorting, not a probability).
+CONFIDENCE_SPREAD = 0.15
+LEXICAL_CONFIDENCE_SPREAD = 3.0
+BM25_K1 = 1.2
+BM25_B = 0.5
+FIELD_WEIGHTS = (("intent", 2), ("keywords", 2), ("examples", 1), ("response", 1))
+# A response sentence shorter than this is not worth a vector of its own.
+MIN_SENTENCE_WORDS = 2
 
 # Function words plus the filler of interview questions ("do we need to support ...").
 # fmt: off
 STOP_WORDS = frozenset({
-    "a", "an", "the", "is", "are", "was", "were", "be", "been", "being", "do", "does", "did",
-    "doing", "should", "would", "could", "can", "will", "shall", "may", "might", "must", "i",
-    "we", "you", "it", "they", "he", "she", "there", "this", "that", "these", "those", "what",
-    "which", "who", "whom", "how", "when", "where", "why", "of", "to", "in", "on", "at", "for",
-    "with", "by", "from", "about", "as", "into", "per", "and", "or", "but", "if", "so", "than",
-    "then", "my", "our", "your", "its", "me", "us", "them", "any", "some", "all", "each", "also",
-    "just", "not", "no", "yes", "ok", "okay", "need", "needs", "have", "has", "had", "want",
-    "like", "kind", "kinds", "type", "types", "sort", "sorts", "support", "handle", "consider",
-    "assume", "allow", "please", "system", "design", "question",
+    "a", "an", "the", "is", "are", "was", "were", "be", "been", "being", "am", "do", "does",
+    "did", "doing", "done", "should", "would", "could", "can", "will", "shall", "may", "might",
+    "must", "i", "we", "you", "it", "they", "he", "she", "there", "this", "that", "these",
+    "those", "what", "which", "who", "whom", "whose", "how", "when", "where", "why", "of",
+    "to", "in", "on", "at", "for", "with", "by", "from", "about", "as", "into", "per", "and",
+    "or", "but", "if", "so", "than", "then", "my", "our", "your", "its", "me", "us", "them",
+    "their", "any", "some", "all", "each", "also", "just", "not", "no", "yes", "ok", "okay",
+    "need", "needs", "have", "has", "had", "want", "like", "kind", "kinds", "type", "types",
+    "sort", "sorts", "support", "handle", "consider", "assume", "allow", "please", "system",
+    "design", "question", "right", "correct", "fine", "sure", "ll", "m", "s", "t", "re", "ve",
+    "d", "isn", "don", "doesn", "didn", "else", "etc", "e", "g", "eg", "ie", "one", "thing",
+    "things", "way", "get", "got", "gets", "go", "goes", "going", "make", "makes", "let",
+    "lets", "say", "says", "much", "many", "more", "most", "very", "really", "actually",
+    "basically", "roughly", "around", "something", "anything", "everything", "someone",
+    "anyone", "dont", "doesnt", "didnt", "isnt", "arent", "cant", "wont", "im", "ive", "youre",
+    "thats", "whats",
 })
 # fmt: on
-
-_SUFFIXES = (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", ""))
-_ES_AFTER = ("s", "x", "z", "ch", "sh")  # "classes" -> "class", but "garages" -> "garage"
-_KEEP_S_AFTER = ("ss", "us", "is")  # "class", "status", "analysis" are not plurals
-_VOWELS = frozenset("aeiou")
-_WORD = re.compile(r"[a-z0-9]+")
+_WORD = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?")
+_SENTENCE = re.compile(r"(?<=[.;!?])\s+(?=[A-Z0-9])|;\s+")
+_STEMMER = snowballstemmer.stemmer("english")
 
 
 class ClarificationRule(msgspec.Struct, frozen=True):
@@ -53,68 +78,6 @@ class ClarificationRule(msgspec.Struct, frozen=True):
     keywords: tuple[str, ...]
     response: str
     examples: tuple[str, ...] = ()
-
-
-def _strip_suffix(word: str) -> str:
-    for suffix, replacement in _SUFFIXES:
-        if not word.endswith(suffix):
-            continue
-        stem = word[: -len(suffix)]
-        if len(stem) + len(replacement) < MIN_STEM_CHARS:
-            return word
-        if suffix == "es" and not stem.endswith(_ES_AFTER):
-            continue
-        if suffix == "s" and word.endswith(_KEEP_S_AFTER):
-            return word
-        return stem + replacement
-    return word
-
-
-def stem(word: str) -> str:
-    """Crude stem: drop one plural/tense suffix, a doubled final consonant and a final e."""
-    word = _strip_suffix(word)
-    last = word[-1:]
-    if len(word) > MIN_STEM_CHARS and word[-2:-1] == last and last not in _VOWELS | {"l", "s", "z"}:
-        word = word[:-1]  # "running" -> "runn" -> "run"
-    if len(word) > MIN_STEM_CHARS and word.endswith("e"):
-        word = word[:-1]  # "reserve", "reserved", "reserving" all -> "reserv"
-    return word
-
-
-def normalise(text: str) -> list[str]:
-    """Lower-case, split on non-alphanumerics, drop stop words, stem."""
-    return [stem(word) for word in _WORD.findall(text.lower()) if word not in STOP_WORDS]
-
-
-class _Terms(msgspec.Struct, frozen=True):
-    stems: frozenset[str]
-    phrases: tuple[tuple[str, ...], ...]
-
-
-def _terms(rule: ClarificationRule) -> _Terms:
-    keyword_stems = [tuple(normalise(keyword)) for keyword in rule.keywords]
-    stems = {s for group in keyword_stems for s in group} | set(normalise(rule.intent))
-    return _Terms(frozenset(stems), tuple(group for group in keyword_stems if len(group) > 1))
-
-
-def _score(question: set[str], terms: _Terms, rarity: Counter[str]) -> float:
-    single = sum(1 / rarity[s] for s in question & terms.stems)
-    phrases = sum(len(p) for p in terms.phrases if question.issuperset(p))
-    return single + PHRASE_BONUS * phrases
-
-
-def match_rule(question: str, rules: Sequence[ClarificationRule]) -> ClarificationRule | None:
-    """The best-scoring rule at or above MIN_SCORE; ties go to the earlier rule."""
-    asked = set(normalise(question))
-    all_terms = [_terms(rule) for rule in rules]
-    rarity: Counter[str] = Counter(s for terms in all_terms for s in terms.stems)
-    best: ClarificationRule | None = None
-    best_score = MIN_SCORE - 1e-9
-    for rule, terms in zip(rules, all_terms, strict=True):
-        score = _score(asked, terms, rarity)
-        if score > best_score:
-            best, best_score = rule, score
-    return best
 
 
 class Match(msgspec.Struct, frozen=True):
@@ -130,21 +93,92 @@ class Match(msgspec.Struct, frozen=True):
     method: Literal["lexical", "semantic", "model"]
 
 
-def answer_for(question: str, rules: Sequence[ClarificationRule]) -> tuple[str, str | None]:
-    """(answer text, matched intent) — the neutral answer and None when nothing matches."""
-    rule = match_rule(question, rules)
-    if rule is None:
-        return NEUTRAL_ANSWER, None
-    return rule.response, rule.intent
-
-
-def lexical_match(question: str, rules: Sequence[ClarificationRule]) -> Match:
-    """The word-overlap matcher, for rooms that run without the semantic one; it has no
-    calibrated confidence."""
-    answer, intent = answer_for(question, rules)
-    return Match(answer, intent, None, "lexical")
-
-
 def normalise_question(text: str) -> str:
     """The text as a cache key: case, spacing and trailing punctuation do not matter."""
     return " ".join(text.lower().split()).rstrip("?!. ")
+
+
+def terms(text: str) -> list[str]:
+    """Lower-case words without stop words, Snowball-stemmed ("notes" and "not" stay apart)."""
+    words = _WORD.findall(text.lower().replace("'", ""))
+    return [_STEMMER.stemWord(word) for word in words if word not in STOP_WORDS]
+
+
+def rule_texts(rule: ClarificationRule) -> list[str]:
+    """What the semantic signal compares a question with, for one rule."""
+    texts = [rule.intent, rule.response, f"{rule.intent}: {rule.response}"]
+    sentences = [part.strip(" .;") for part in _SENTENCE.split(rule.response)]
+    sentences = [s for s in sentences if len(s.split()) >= MIN_SENTENCE_WORDS]
+    if len(sentences) > 1:
+        texts += sentences
+    return texts + list(rule.examples)
+
+
+class Bm25:
+    """BM25 over one document per rule; rarity is counted across these rules only."""
+
+    def __init__(self, rules: Sequence[ClarificationRule]) -> None:
+        self._docs = [_document(rule) for rule in rules]
+        count = len(self._docs)
+        frequency = Counter(term for doc in self._docs for term in doc)
+        self._idf = {
+            term: math.log(1 + (count - n + 0.5) / (n + 0.5)) for term, n in frequency.items()
+        }
+        lengths = [sum(doc.values()) for doc in self._docs]
+        average = sum(lengths) / count if count else 1.0
+        self._norms = [BM25_K1 * (1 - BM25_B + BM25_B * length / average) for length in lengths]
+
+    def scores(self, question: str) -> list[float]:
+        asked = set(terms(question))
+        return [
+            sum(
+                self._idf[term] * doc[term] * (BM25_K1 + 1) / (doc[term] + norm)
+                for term in asked
+                if term in doc
+            )
+            for doc, norm in zip(self._docs, self._norms, strict=True)
+        ]
+
+
+def _document(rule: ClarificationRule) -> Counter[str]:
+    doc: Counter[str] = Counter()
+    for field, weight in FIELD_WEIGHTS:
+        value: str | tuple[str, ...] = getattr(rule, field)
+        for text in (value,) if isinstance(value, str) else value:
+            for term in terms(text):
+                doc[term] += weight
+    return doc
+
+
+def _confidence(score: float, threshold: float, spread: float) -> float:
+    """Sureness of the decision taken at `threshold`: of the rule above it, of none below."""
+    distance = abs(score - threshold) / spread
+    return round(min(1.0, 0.5 + distance / 2), 3)
+
+
+def choose(
+    rules: Sequence[ClarificationRule],
+    lexical: Sequence[float],
+    semantic: Sequence[float] | None = None,
+) -> Match:
+    """The answer the scores point to: the best rule at or above the threshold, else neutral.
+
+    Ties go to the earlier rule."""
+    if semantic is None:
+        scores, threshold, spread = list(lexical), LEXICAL_THRESHOLD, LEXICAL_CONFIDENCE_SPREAD
+        method: Literal["lexical", "semantic"] = "lexical"
+    else:
+        scores = [s + LEXICAL_WEIGHT * w for s, w in zip(semantic, lexical, strict=True)]
+        threshold, spread, method = SEMANTIC_THRESHOLD, CONFIDENCE_SPREAD, "semantic"
+    if not scores:
+        return Match(NEUTRAL_ANSWER, None, None, method)
+    best = max(range(len(scores)), key=lambda i: (scores[i], -i))
+    confidence = _confidence(scores[best], threshold, spread)
+    if scores[best] < threshold:
+        return Match(NEUTRAL_ANSWER, None, confidence, method)
+    return Match(rules[best].response, rules[best].intent, confidence, method)
+
+
+def lexical_match(question: str, rules: Sequence[ClarificationRule]) -> Match:
+    """The word signal alone, for rooms that run without the embedding model."""
+    return choose(rules, Bm25(rules).scores(question))

@@ -7,6 +7,7 @@ from typing import Literal
 
 import msgspec
 
+from domain.clarify import ClarificationRule
 from domain.solution import SOLUTION_SECTIONS
 
 
@@ -44,6 +45,13 @@ class BankQuestion(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     rubric: dict[str, list[RubricPoint]]
     reference_solution: dict[str, str]
     weak_solution: dict[str, str]
+
+    def rules(self) -> tuple[ClarificationRule, ...]:
+        """The clarification rules as the room matches them."""
+        return tuple(
+            ClarificationRule(r.intent, tuple(r.keywords), r.response, tuple(r.examples))
+            for r in self.clarification_rules
+        )
 
     def __post_init__(self) -> None:
         unknown = set(self.rubric) - set(SOLUTION_SECTIONS)

@@ -16,6 +16,10 @@ if TYPE_CHECKING:
 
 
 class ClarificationMatcher(Protocol):
-    async def match(
-        self, question_id: str, text: str, rules: Sequence[ClarificationRule]
-    ) -> Match: ...
+    async def match(self, question_id: str, text: str, rules: Sequence[ClarificationRule]) -> Match:
+        """The answer to `text` from these rules (a rule's response or the neutral answer)."""
+        ...
+
+    async def prepare(self, question_id: str, rules: Sequence[ClarificationRule]) -> None:
+        """Gets ready to answer on this question (called when a session starts on it)."""
+        ...

@@ -76,6 +76,7 @@ class RoomService:
         self.store = store
         self._rules = rules
         self._matcher = matcher
+        self._warming: set[asyncio.Task[None]] = set()
         self._restore_from_archive = restore_from_archive
         self._clock = clock
         self._rooms: OrderedDict[str, _Room] = OrderedDict()
@@ -114,7 +115,24 @@ class RoomService:
         outcome = await self._append(session_id, room, events, actor, None, now, None, room.state)
         if outcome is None:
             raise RoomBusy("this session already has a room", session_id=session_id)
+        self._warm_matcher(question_id)
         return outcome
+
+    def _warm_matcher(self, question_id: str) -> None:
+        """Lets the matcher get ready while the candidate reads the brief (never awaited)."""
+        if self._matcher is None:
+            return
+        matcher = self._matcher
+
+        async def warm() -> None:
+            try:
+                await matcher.prepare(question_id, await self._rules(question_id))
+            except Exception:
+                log.warning("warming the clarification matcher failed", exc_info=True)
+
+        task = asyncio.create_task(warm(), name="clarifier-warm")
+        self._warming.add(task)
+        task.add_done_callback(self._warming.discard)
 
     async def state(self, session_id: str) -> tuple[int, RoomState]:
         """The room's latest state and its seq."""

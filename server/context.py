@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import redis.asyncio as aioredis
 
 from evaluator.broker import create_broker
+from evaluator.clarifier.build import make_matcher
 from evaluator.pipeline import EvaluationQueue, broker_enqueue
 from evaluator.stats import ProgressStore
 from evaluator.store import EvaluationStore
@@ -45,7 +46,8 @@ class AppContext:
         self.broker: EvaluationBroker = create_broker(
             self.settings.redis_url, self.settings.task_redelivery_secs
         )
-        self.engine = RoomEngine(self.redis, db.pool)
+        self.matcher = make_matcher(settings.clarifier_config(), db.pool)
+        self.engine = RoomEngine(self.redis, db.pool, self.matcher)
         self.store, self.rooms, self.hub = self.engine.store, self.engine.rooms, self.engine.hub
         self.archiver = self.engine.archiver
         self.sessions = SessionService(self.rooms)
@@ -65,6 +67,8 @@ class AppContext:
         await db.start_pool()
         await self.broker.startup()
         await self.engine.start_background()
+        if self.matcher is not None:
+            await self.matcher.start()
         self._heartbeat_task = asyncio.create_task(self.heartbeats.run(), name="ws-heartbeats")
 
     async def stop(self) -> None:
@@ -73,6 +77,8 @@ class AppContext:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._heartbeat_task
         await self.engine.stop_background()
+        if self.matcher is not None:
+            await self.matcher.close()
         await self.broker.shutdown()
         await self.redis.aclose()
         await db.close_pool()

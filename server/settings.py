@@ -10,9 +10,10 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 from urllib.parse import urlparse
 
+from evaluator.clarifier.build import ClarifierConfig
 from evaluator.config import EvaluatorConfig
 
 DEFAULT_GOOGLE_JWKS_URL = "https://www.googleapis.com/oauth2/v3/certs"
@@ -42,6 +43,8 @@ DEFAULT_EVALUATION_REQUEUE_SECS = 60.0
 DEFAULT_EVALUATION_STUCK_SECS = 600.0
 # How often the watchdog looks for lost and stuck evaluations.
 DEFAULT_EVALUATION_WATCHDOG_SECS = 15.0
+# The candidate waits on a clarification answer; past this the offline matcher answers.
+DEFAULT_CLARIFY_MODEL_TIMEOUT_SECS = 4.0
 
 
 class SettingsError(ValueError):
@@ -81,11 +84,32 @@ class Settings:
     evaluation_requeue_secs: float = DEFAULT_EVALUATION_REQUEUE_SECS
     evaluation_stuck_secs: float = DEFAULT_EVALUATION_STUCK_SECS
     evaluation_watchdog_secs: float = DEFAULT_EVALUATION_WATCHDOG_SECS
+    clarify_matcher: str = "auto"
+    clarify_model_timeout_secs: float = DEFAULT_CLARIFY_MODEL_TIMEOUT_SECS
+
+    @property
+    def clarifier(self) -> str:
+        """Which clarification matcher runs: `auto` is the model when a key is set."""
+        if self.clarify_matcher == "auto":
+            return "model" if self.openai_api_key else "semantic"
+        return self.clarify_matcher
 
     @property
     def evaluator_label(self) -> str:
         """Which evaluator runs: the model when an API key is set, else the offline rubric."""
         return f"openai:{self.openai_model}" if self.openai_api_key else "rubric"
+
+    def clarifier_config(self) -> ClarifierConfig:
+        """What the clarification matcher is told; its index cache lives in the data dir."""
+        kind = cast('Literal["model", "semantic", "lexical"]', self.clarifier)
+        return ClarifierConfig(
+            kind=kind,
+            cache_dir=self.data_dir / "clarifier",
+            openai_api_key=self.openai_api_key,
+            openai_base_url=self.openai_base_url,
+            openai_model=self.openai_model,
+            model_timeout_secs=self.clarify_model_timeout_secs,
+        )
 
     def evaluator_config(self) -> EvaluatorConfig:
         """What the evaluator is told: it never reads these settings itself."""
@@ -264,5 +288,11 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         log_level=_choice(
             environ, "LOG_LEVEL", ("debug", "info", "warning", "error"), "info"
         ).upper(),
+        clarify_matcher=_choice(
+            environ, "CLARIFY_MATCHER", ("auto", "model", "semantic", "lexical"), "auto"
+        ),
+        clarify_model_timeout_secs=_number(
+            environ, "CLARIFY_MODEL_TIMEOUT_SECS", DEFAULT_CLARIFY_MODEL_TIMEOUT_SECS, 0.1, 60
+        ),
         **_evaluation(environ),
     )

@@ -93,6 +93,29 @@ def cmd_users(settings: Settings, args: argparse.Namespace) -> int:
         return asyncio.run(users_cli.run(ready, args))
 
 
+def cmd_bank(settings: Settings, args: argparse.Namespace) -> int:
+    from evaluator.clarifier.check import check_question
+    from evaluator.clarifier.embedding import Embedder
+    from server.operations.seed import load_bank
+
+    embed = Embedder()
+    problems = [
+        problem
+        for question, _ in load_bank()
+        if args.question in (None, question.slug)
+        for problem in check_question(question.slug, question.rules(), embed)
+    ]
+    serious = [problem for problem in problems if problem.serious]
+    for problem in sorted(problems, key=lambda p: not p.serious):
+        mark = "CONFUSED" if problem.serious else "weak"
+        print(f"{mark:8} {problem.question} / {problem.intent}: {problem.detail}")
+    print(
+        f"{len(serious)} rule problem(s) to fix, {len(problems) - len(serious)} example(s) "
+        "the matcher would not recognise without their own wording"
+    )
+    return 1 if serious else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="interview-rooms", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -114,6 +137,13 @@ def build_parser() -> argparse.ArgumentParser:
     worker.set_defaults(func=cmd_worker)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
     sub.add_parser("seed", help="load the question bank (idempotent)").set_defaults(func=cmd_seed)
+    bank = sub.add_parser("bank", help="the question bank")
+    bank_sub = bank.add_subparsers(dest="bank_command", required=True)
+    check = bank_sub.add_parser(
+        "check", help="rules whose examples another rule answers, rules with too few examples"
+    )
+    check.add_argument("--question", help="one question's slug (default: every question)")
+    bank.set_defaults(func=cmd_bank)
     users = sub.add_parser("users", help="manage accounts")
     users_sub = users.add_subparsers(dest="users_command", required=True)
     promote = users_sub.add_parser("promote", help="set a user's role")

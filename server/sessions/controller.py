@@ -129,6 +129,8 @@ class SessionController(Controller):
                 0, outcome.state.max_clarifications - len(outcome.state.clarifications)
             ),
             seq=outcome.last_seq,
+            rule_intent=asked.rule_intent,
+            confidence=asked.confidence,
         )
 
     @post(

@@ -108,6 +108,10 @@ class ClarifyAnswer(msgspec.Struct):
     status: Literal["answered", "pending"]
     clarifications_left: int
     seq: int
+    # The rule the answer came from (None: the neutral answer, or not answered yet) and how sure
+    # the matcher was, 0..1.
+    rule_intent: str | None = None
+    confidence: float | None = None
 
 
 class Accepted(msgspec.Struct):

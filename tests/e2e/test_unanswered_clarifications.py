@@ -67,3 +67,20 @@ async def test_only_admins_may_list_them(client: httpx.AsyncClient, account: Mak
         "/questions/no-such-question/unanswered-clarifications", headers=bearer(admin)
     )
     assert (missing.status_code, missing.json()["error"]["code"]) == (404, "question_not_found")
+
+
+async def test_the_room_answers_a_paraphrase_from_the_rule_it_means(
+    client: httpx.AsyncClient, account: MakeAccount
+) -> None:
+    _, token = await account()
+    started = await client.post("/questions/chat-system/sessions", json={}, headers=bearer(token))
+    sid = started.json()["id"]
+    reply = await client.post(
+        f"/sessions/{sid}/clarifications",
+        json={"question": "What happens to messages sent to someone whose phone is switched off?"},
+        headers=bearer(token),
+    )
+    body = reply.json()
+    assert (body["rule_intent"], body["answered_by"]) == ("offline users", "rules")
+    assert body["answer"].startswith("Offline devices get a push notification")
+    assert 0.5 <= body["confidence"] <= 1.0

@@ -55,8 +55,12 @@ class Reply:
     chunk_delay: float = 0.0
     chunk_chars: int = 12
     headers: dict[str, str] = field(default_factory=dict)
+    # The whole message content as given (a structured-output answer), instead of feedback.
+    content: str | None = None
 
     def answer(self) -> str:
+        if self.content is not None:
+            return self.content
         body = self.result if isinstance(self.result, str) else json.dumps(self.result)
         return f"{self.text}\n{RESULT_DELIMITER}\n{body}"
 
@@ -67,6 +71,7 @@ class Call:
     stream: bool
     messages: list[dict[str, Any]]
     at: float
+    request: dict[str, Any] = field(default_factory=dict)
 
 
 class FakeOpenAI:
@@ -159,7 +164,7 @@ class FakeOpenAI:
         found = MARKER.search(text)
         scenario = found.group(1) if found else "default"
         stream = bool(request.get("stream"))
-        self.calls.append(Call(scenario, stream, request.get("messages", []), time.time()))
+        self.calls.append(Call(scenario, stream, request.get("messages", []), time.time(), request))
         reply = self._next(scenario)
         self._enter()
         try:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from domain import commands as c
 from domain import events as e
-from domain.clarify import NEUTRAL_ANSWER, ClarificationRule
+from domain.clarify import NEUTRAL_ANSWER, ClarificationRule, Match, lexical_match
 from domain.commands import MAX_TEXT_CHARS, Actor, Role
 from domain.decide import COMMANDS as COMMAND_TABLE
 from domain.decide import decode_client_command
@@ -60,8 +60,14 @@ class Room:
         )
         self.state = fold(self.log)
 
-    def do(self, command: c.Command, actor: Actor, now: float = T0 + 1) -> list[e.Event]:
-        events = decide(self.state, command, actor, now, RULES)
+    def do(
+        self,
+        command: c.Command,
+        actor: Actor,
+        now: float = T0 + 1,
+        matches: dict[str, Match] | None = None,
+    ) -> list[e.Event]:
+        events = decide(self.state, command, actor, now, RULES, matches)
         self.log += events
         self.state = evolve_all(self.state, events)
         return events
@@ -83,10 +89,18 @@ def test_whole_session_through_every_phase() -> None:
     assert (room.state.phase, room.state.deadline) == (Phase.CLARIFYING, T0 + 300)
     room.do(c.Join("u-cand", "candidate", "Cand"), SYSTEM)
     room.do(c.Join("u-obs", "observer", "Obs"), SYSTEM)
-    asked = room.do(c.Clarify("Do we accept credit cards?"), CANDIDATE, T0 + 10)
+    asked = room.do(c.Clarify("Do we accept payment by credit card or cash?"), CANDIDATE, T0 + 10)
     assert asked == [
-        e.ClarificationAsked("c1", "Do we accept credit cards?", "u-cand", T0 + 10),
-        e.ClarificationAnswered("c1", "Card or cash at exit.", "rules", "payment"),
+        e.ClarificationAsked(
+            "c1", "Do we accept payment by credit card or cash?", "u-cand", T0 + 10
+        ),
+        e.ClarificationAnswered(
+            "c1",
+            "Card or cash at exit.",
+            "rules",
+            "payment",
+            lexical_match("Do we accept payment by credit card or cash?", RULES).confidence,
+        ),
     ]
     assert clarifications_left(room.state) == 2
     room.do(c.Draft("functional_req", "park, pay, leave"), CANDIDATE)
@@ -203,12 +217,32 @@ def test_timeout_while_pending_answers_from_rules() -> None:
     room = Room(answer_mode="human")
     room.do(c.Clarify("Which vehicles fit?"), CANDIDATE)
     room.do(c.Clarify("Is there a cafe?"), CANDIDATE)
-    assert room.do(c.ClarificationTimeout("c1"), SYSTEM) == [
-        e.ClarificationAnswered("c1", "Cars, bikes.", "fallback", "vehicle_types")
+    matched = Match("Cars, bikes.", "vehicle_types", 0.8, "semantic")
+    assert room.do(
+        c.ClarificationTimeout("c1"), SYSTEM, matches={"Which vehicles fit?": matched}
+    ) == [e.ClarificationAnswered("c1", "Cars, bikes.", "fallback", "vehicle_types", 0.8)]
+    unmatched = room.do(c.ClarificationTimeout("c2"), SYSTEM)  # the word matcher decides
+    assert unmatched == [
+        e.ClarificationAnswered(
+            "c2",
+            NEUTRAL_ANSWER,
+            "fallback",
+            None,
+            lexical_match("Is there a cafe?", RULES).confidence,
+        )
     ]
-    assert room.do(c.ClarificationTimeout("c2"), SYSTEM) == [
-        e.ClarificationAnswered("c2", NEUTRAL_ANSWER, "fallback", None)
-    ]
+
+
+def test_a_matchers_answer_is_used_as_given() -> None:
+    room = Room()
+    matched = Match("Three floors.", "floors", 0.93, "semantic")
+    asked = room.do(
+        c.Clarify("How tall is the garage?"),
+        CANDIDATE,
+        matches={"How tall is the garage?": matched},
+    )
+    assert asked[1] == e.ClarificationAnswered("c1", "Three floors.", "rules", "floors", 0.93)
+    assert room.state.clarifications[0].confidence == 0.93
 
 
 def test_answer_mode_switch() -> None:

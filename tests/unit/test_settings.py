@@ -37,6 +37,8 @@ def test_dev_jwt_secret_is_generated_once_and_kept(tmp_path: Path) -> None:
         ({"SMTP_TLS": "maybe"}, "SMTP_TLS"),
         ({"OPENAI_BASE_URL": "ftp://x"}, "OPENAI_BASE_URL"),
         ({"ENV": "staging"}, "ENV"),
+        ({"CLARIFY_MATCHER": "magic"}, "CLARIFY_MATCHER"),
+        ({"CLARIFY_MODEL_TIMEOUT_SECS": "0"}, "CLARIFY_MODEL_TIMEOUT_SECS"),
     ],
 )
 def test_bad_values_name_the_variable(tmp_path: Path, values: dict[str, str], names: str) -> None:
@@ -57,3 +59,20 @@ def test_production_takes_the_given_secret_and_origins(tmp_path: Path) -> None:
     assert settings.allowed_origins == ("https://rooms.example.com", "https://b.example.com")
     assert "https://rooms.example.com" in settings.origins
     assert not (tmp_path / "jwt_secret").exists()
+
+
+@pytest.mark.parametrize(
+    ("values", "clarifier"),
+    [
+        ({}, "semantic"),
+        ({"OPENAI_API_KEY": "sk-test"}, "model"),
+        ({"OPENAI_API_KEY": "sk-test", "CLARIFY_MATCHER": "semantic"}, "semantic"),
+        ({"CLARIFY_MATCHER": "lexical"}, "lexical"),
+    ],
+)
+def test_the_clarifier_is_the_model_only_with_a_key(
+    tmp_path: Path, values: dict[str, str], clarifier: str
+) -> None:
+    settings = load_settings({"DATA_DIR": str(tmp_path), **values})
+    assert settings.clarifier == clarifier
+    assert settings.clarifier_config().cache_dir == tmp_path.resolve() / "clarifier"
