@@ -11,22 +11,22 @@ section it counts half, because the answer is there but not where the interviewe
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import TYPE_CHECKING, Literal
 
 import msgspec
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Iterable, Sequence
 
-    from domain.questions import RubricPoint
 
 # The longest keyword phrase in the bank is five words; six leaves room for expanded synonyms.
 MAX_PHRASE_WORDS = 6
 # A stem shorter than this is not cut further ("uses" -> "use", not "us").
 MIN_STEM_CHARS = 3
-# Credit for a point covered in another section than the rubric expects.
-ELSEWHERE_CREDIT = 0.5
+# Credit for a point stated in another section than the rubric expects: most of it.
+ELSEWHERE_CREDIT = 0.75
 # A section scoring at least this much is praised; below the weak bound it is called out.
 STRONG_SECTION_SCORE = 75
 WEAK_SECTION_SCORE = 50
@@ -100,6 +100,7 @@ ABBREVIATIONS: dict[str, str] = {
 }
 
 
+@functools.lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A light suffix-stripping stem; the same word form always gives the same stem."""
     for _ in range(3):
@@ -180,17 +181,33 @@ class TextIndex:
         return None
 
 
-Where = Literal["section", "elsewhere", "missing"]
+Where = Literal["section", "elsewhere", "short", "term", "missing"]
+# Credit by where the point was stated: in prose (or code) of its own section, in prose of
+# another section (the answer is there, though not where the interviewer looks), only in terse
+# lines (said, not explained), only in lists of terms (named, not said), or nowhere.
+CREDIT: dict[Where, float] = {
+    "section": 1.0,
+    "elsewhere": ELSEWHERE_CREDIT,
+    "short": 0.4,
+    "term": 0.05,
+    "missing": 0.0,
+}
+# A keyword the rubrics of this share of the bank's questions use proves little on its own.
+GENERIC_KEYWORD_SHARE = 0.3
+GENERIC_CREDIT = 0.5
 
 
 class PointScore(msgspec.Struct, frozen=True):
     point: str
     where: Where
     keyword: str | None = None
+    quote: str | None = None  # the candidate's statement that covers it, as written
+    section: str | None = None  # where the quote is
+    generic: bool = False  # covered only by a keyword most rubrics use
 
     @property
     def credit(self) -> float:
-        return {"section": 1.0, "elsewhere": ELSEWHERE_CREDIT, "missing": 0.0}[self.where]
+        return CREDIT[self.where] * (GENERIC_CREDIT if self.generic else 1.0)
 
 
 class SectionScore(msgspec.Struct, frozen=True):
@@ -202,32 +219,8 @@ class SectionScore(msgspec.Struct, frozen=True):
 class RubricScore(msgspec.Struct, frozen=True):
     score: int
     sections: list[SectionScore]
+    notes: list[str] = msgspec.field(default_factory=list)  # why the score is held down
 
 
-def _percent(credits: Sequence[float]) -> int:
+def percent(credits: Sequence[float]) -> int:
     return round(100 * sum(credits) / len(credits)) if credits else 0
-
-
-def score_solution(
-    rubric: Mapping[str, Sequence[RubricPoint]], solution: Mapping[str, str]
-) -> RubricScore:
-    """Coverage of every rubric point: in its own section, elsewhere in the answer, or not."""
-    indexes = {section: TextIndex(text) for section, text in solution.items() if text}
-    sections: list[SectionScore] = []
-    for section, points in rubric.items():
-        if not points:
-            continue
-        scored = [_score_point(point, section, indexes) for point in points]
-        sections.append(SectionScore(section, _percent([p.credit for p in scored]), scored))
-    overall = _percent([p.credit for s in sections for p in s.points])
-    return RubricScore(overall, sections)
-
-
-def _score_point(point: RubricPoint, section: str, indexes: Mapping[str, TextIndex]) -> PointScore:
-    own = indexes.get(section)
-    if own is not None and (keyword := own.find(point.keywords)):
-        return PointScore(point.point, "section", keyword)
-    for other, index in indexes.items():
-        if other != section and (keyword := index.find(point.keywords)):
-            return PointScore(point.point, "elsewhere", keyword)
-    return PointScore(point.point, "missing")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from domain.assessment import quote_of
 from domain.evaluation import SectionVerdict, Verdict
 from domain.rubric import STRONG_SECTION_SCORE, WEAK_SECTION_SCORE
 from domain.solution import section_label
@@ -29,13 +30,26 @@ def _sentence(text: str) -> str:
 def _section_comment(section: SectionScore) -> str:
     covered = [p for p in section.points if p.where == "section"]
     elsewhere = [p for p in section.points if p.where == "elsewhere"]
+    fragments = [p for p in section.points if p.where in ("short", "term")]
     missing = [p for p in section.points if p.where == "missing"]
-    parts = [f"Covers {len(covered)} of {len(section.points)} key points."]
+    parts = [f"States {len(covered)} of {len(section.points)} key points."]
     if elsewhere:
-        parts.append(f"Mentioned in another section: {'; '.join(p.point for p in elsewhere)}.")
+        parts.append(f"Stated in another section: {'; '.join(p.point for p in elsewhere)}.")
+    if fragments:
+        parts.append(f"Named but not explained: {'; '.join(p.point for p in fragments)}.")
     if missing:
         parts.append(f"Missing: {'; '.join(p.point for p in missing)}.")
     return " ".join(parts)[:600]
+
+
+def _cited(section: str, point: PointScore) -> str:
+    """A strength pointing at the candidate's own words, which occur in their submission."""
+    quote = quote_of(point)
+    where = _label(point.section or section)
+    if quote is None:
+        return f"{where}: {_sentence(point.point)}"
+    cut = "…" if point.quote and len(quote) < len(point.quote) else ""
+    return f"{where}: “{quote}”{cut} — {point.point[:1].lower() + point.point[1:]}."[:600]
 
 
 def _points(score: RubricScore, where: str) -> list[tuple[SectionScore, PointScore]]:
@@ -43,21 +57,30 @@ def _points(score: RubricScore, where: str) -> list[tuple[SectionScore, PointSco
 
 
 def verdict_from_rubric(score: RubricScore) -> Verdict:
-    """Strengths from covered points, weaknesses and next steps from the missed ones."""
+    """Strengths quote what the candidate wrote; weaknesses and next steps name what is missing
+    (and where), and the gates' notes come first."""
     covered, missing = _points(score, "section"), _points(score, "missing")
     misplaced = _points(score, "elsewhere")
-    strengths = [f"{_label(s.section)}: {_sentence(p.point)}" for s, p in covered]
+    named = _points(score, "short") + _points(score, "term")
+    strengths = [_cited(s.section, p) for s, p in covered]
     strong = [s for s in score.sections if s.score >= STRONG_SECTION_SCORE]
     if strong:
         names = ", ".join(_label(s.section).lower() for s in strong)
         strengths.insert(0, f"Solid coverage of {names}.")
     weaknesses = [f"{_label(s.section)}: does not address: {p.point}." for s, p in missing]
+    weaknesses = [
+        f"{_label(p.section or s.section)}: “{quote_of(p)}” names it, says nothing of: {p.point}."
+        for s, p in named
+        if p.quote
+    ] + weaknesses
     weak = [s for s in score.sections if s.score < WEAK_SECTION_SCORE]
     if weak:
         weaknesses.insert(0, f"Thin sections: {', '.join(_label(s.section) for s in weak)}.")
+    weaknesses = [*score.notes, *weaknesses]
     improvements = [f"In {_label(s.section).lower()}, cover: {p.point}." for s, p in missing]
     improvements += [
-        f"Move to {_label(s.section).lower()} (the interviewer looks there): {p.point}."
+        f"Move to {_label(s.section).lower()} (the interviewer looks there; you wrote it in "
+        f"{_label(p.section or s.section).lower()}): {p.point}."
         for s, p in misplaced
     ]
     follow_ups = [f"How would your design handle this: {p.point}?" for _, p in missing]
@@ -65,7 +88,7 @@ def verdict_from_rubric(score: RubricScore) -> Verdict:
     return Verdict(
         score=score.score,
         sections={s.section: SectionVerdict(s.score, _section_comment(s)) for s in score.sections},
-        strengths=strengths[:MAX_LIST_ITEMS] or ["The answer is a starting point to build on."],
+        strengths=strengths[:MAX_LIST_ITEMS] or ["Nothing in the answer states a key point yet."],
         weaknesses=weaknesses[:MAX_LIST_ITEMS],
         improvement_points=improvements[:MAX_LIST_ITEMS],
         follow_up_questions=follow_ups[:MAX_FOLLOW_UPS],
@@ -76,8 +99,10 @@ def feedback_chunks(score: RubricScore, verdict: Verdict) -> list[str]:
     """The feedback prose, one chunk per paragraph, in the order it is streamed."""
     chunks = [
         f"**Rubric evaluation: {score.score}/100.** This score comes from the offline rubric "
-        "evaluator, which checks your answer against the question's key points.\n\n"
+        "evaluator, which credits the question's key points where your answer states them.\n\n"
     ]
+    if score.notes:
+        chunks.append("**Held back**\n" + "".join(f"- {n}\n" for n in score.notes) + "\n")
     for section in score.sections:
         comment = verdict.sections[section.section].comment
         chunks.append(f"**{_label(section.section)}** ({section.score}/100): {comment}\n\n")

@@ -11,9 +11,11 @@ import json
 
 import msgspec
 
+from domain.assessment import AnswerContext
 from domain.evaluation import VERDICT_SCHEMA
 from domain.questions import RubricPoint
 from domain.solution import SECTION_LABELS, section_label
+from domain.topic import QuestionProfile
 
 RESULT_DELIMITER = "<<<EVALUATION_JSON>>>"
 # The model sees at most this much of one section; the room already caps sections at 20k chars.
@@ -46,6 +48,20 @@ class EvaluationInput(msgspec.Struct, frozen=True):
     solution: dict[str, str]
     language: str
     rubric: dict[str, list[RubricPoint]]
+    question_slug: str = ""
+    # The bank's questions, to recognise an answer to another one; keywords many rubrics share.
+    bank: list[QuestionProfile] = msgspec.field(default_factory=list)
+    generic_keywords: list[str] = msgspec.field(default_factory=list)
+
+    def answer_context(self) -> AnswerContext:
+        return AnswerContext(
+            slug=self.question_slug,
+            title=self.question_title,
+            description=self.description,
+            language=self.language,
+            bank=tuple(self.bank),
+            generic_keywords=frozenset(self.generic_keywords),
+        )
 
 
 def _clarifications(pairs: list[tuple[str, str]]) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from domain.rubric import score_solution
+from domain.assessment import assess
 from domain.rubric_feedback import feedback_chunks, verdict_from_rubric
 from evaluator.base import Evaluated
 
@@ -20,7 +20,7 @@ class RubricEvaluator:
 
     async def evaluate(self, evaluation: EvaluationInput, sink: TextSink) -> Evaluated:
         """Scores rubric coverage, then streams the feedback one paragraph per delta."""
-        score = score_solution(evaluation.rubric, evaluation.solution)
+        score = assess(evaluation.rubric, evaluation.solution, evaluation.answer_context())
         verdict = verdict_from_rubric(score)
         chunks = feedback_chunks(score, verdict)
         for chunk in chunks:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from domain.assessment import generic_keywords, question_profile
 from domain.evaluation import SectionVerdict, StoredEvaluation
 from domain.questions import RubricPoint
 from domain.solution import SOLUTION_SECTIONS
@@ -47,7 +48,14 @@ VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6::jsonb, $7, $8, now())
 ON CONFLICT (solution_id) DO NOTHING
 """
 SELECT_QUESTION = """
-SELECT title, type, difficulty, description, rubric FROM questions WHERE id = $1
+SELECT slug, title, type, difficulty, description, rubric FROM questions WHERE id = $1
+"""
+# Every question's own material, to tell which one an answer is about.
+SELECT_BANK = """
+SELECT q.slug, q.title, q.description, q.rubric,
+    coalesce(array_agg(r.response) FILTER (WHERE r.response IS NOT NULL), '{}') AS responses
+FROM questions q LEFT JOIN clarification_rules r ON r.question_id = q.id
+GROUP BY q.id
 """
 SELECT_PHASE_CHANGES = """
 SELECT payload FROM session_events
@@ -64,6 +72,10 @@ class SolutionRow:
     question_id: uuid.UUID
     language: str
     sections: dict[str, str]
+
+
+def _rubric(raw: Any) -> dict[str, list[RubricPoint]]:
+    return msgspec.convert(_json(raw) or {}, _rubric_type)
 
 
 def _json(raw: Any) -> Any:
@@ -165,8 +177,22 @@ class EvaluationStore:
     async def evaluation_input(self, solution: SolutionRow, state: RoomState) -> EvaluationInput:
         async with self._pool().acquire() as conn:
             question = await conn.fetchrow(SELECT_QUESTION, solution.question_id)
+            bank = await conn.fetch(SELECT_BANK)
         assert question is not None, "a session's question cannot be deleted (ON DELETE RESTRICT)"
+        rubrics = {row["slug"]: _rubric(row["rubric"]) for row in bank}
         return EvaluationInput(
+            question_slug=question["slug"],
+            bank=[
+                question_profile(
+                    row["slug"],
+                    row["title"],
+                    row["description"],
+                    rubrics[row["slug"]],
+                    list(row["responses"]),
+                )
+                for row in bank
+            ],
+            generic_keywords=sorted(generic_keywords(list(rubrics.values()))),
             question_title=question["title"],
             question_type=question["type"],
             difficulty=question["difficulty"],
@@ -176,5 +202,5 @@ class EvaluationStore:
             ],
             solution=solution.sections,
             language=solution.language,
-            rubric=msgspec.convert(_json(question["rubric"]) or {}, _rubric_type),
+            rubric=_rubric(question["rubric"]),
         )

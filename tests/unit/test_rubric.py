@@ -5,9 +5,10 @@ from __future__ import annotations
 import msgspec
 import pytest
 
+from domain.assessment import assess
 from domain.evaluation import Verdict, parse_verdict
 from domain.questions import BankQuestion, RubricPoint
-from domain.rubric import ELSEWHERE_CREDIT, TextIndex, score_solution, stem, words
+from domain.rubric import CREDIT, ELSEWHERE_CREDIT, TextIndex, stem, words
 from domain.rubric_feedback import feedback_chunks, verdict_from_rubric
 from server.operations.seed import load_bank
 
@@ -92,14 +93,25 @@ RUBRIC = {
     [
         ({}, {"functional_req": 0, "apis": 0}, 0),
         (
-            {"functional_req": "Evicts the oldest entry; entries have a TTL.", "apis": "delete(k)"},
+            {
+                "functional_req": "The cache evicts the oldest entry first; every entry has a TTL.",
+                "apis": "delete(key) removes one entry at once.",
+            },
             {"functional_req": 100, "apis": 100},
             100,
         ),
-        (
-            {"functional_req": "Evicts the oldest entry.", "apis": "get(k), put(k, v, ttl)"},
+        (  # stated in another section: most of the credit
+            {
+                "functional_req": "Entries are evicted in least recently used order.",
+                "apis": "Each entry carries a TTL so that it expires on its own.",
+            },
             {"functional_req": 100 * (1 + ELSEWHERE_CREDIT) / 2, "apis": 0},
             round(100 * (1 + ELSEWHERE_CREDIT) / 3),
+        ),
+        (  # a terse line says it without explaining; a list of terms only names it
+            {"functional_req": "evicts", "apis": "get(k), put(k, v, ttl)"},
+            {"functional_req": 100 * (CREDIT["short"] + CREDIT["term"]) / 2, "apis": 0},
+            round(100 * (CREDIT["short"] + CREDIT["term"]) / 3),
         ),
         (
             {"functional_req": "a block of text with no keywords", "apis": "getter"},
@@ -108,20 +120,29 @@ RUBRIC = {
         ),
     ],
 )
-def test_coverage_scores_each_point_in_its_section(
+def test_a_point_counts_where_a_statement_says_it(
     solution: dict[str, str], section_scores: dict[str, float], overall: int
 ) -> None:
-    score = score_solution(RUBRIC, solution)
+    score = assess(RUBRIC, solution)
     assert {s.section: s.score for s in score.sections} == {
         k: round(v) for k, v in section_scores.items()
     }
     assert score.score == overall
 
 
+def test_credited_points_quote_the_candidates_own_statement() -> None:
+    text = "The cache evicts the oldest entry first when it is full."
+    score = assess(RUBRIC, {"functional_req": text})
+    evicted = score.sections[0].points[0]
+    assert (evicted.where, evicted.quote, evicted.section) == ("section", text, "functional_req")
+    verdict = verdict_from_rubric(score)
+    assert any(f"“{text}”" in strength for strength in verdict.strengths)
+
+
 @pytest.mark.parametrize("question", BANK, ids=[q.slug for q in BANK])
 def test_reference_answer_scores_clearly_above_the_weak_one(question: BankQuestion) -> None:
-    strong = score_solution(question.rubric, question.reference_solution).score
-    weak = score_solution(question.rubric, question.weak_solution).score
+    strong = assess(question.rubric, question.reference_solution).score
+    weak = assess(question.rubric, question.weak_solution).score
     assert strong >= weak + CLEAR_MARGIN, (question.slug, strong, weak)
     assert strong >= 70, "a reference answer is a passing answer"
 
@@ -129,18 +150,20 @@ def test_reference_answer_scores_clearly_above_the_weak_one(question: BankQuesti
 @pytest.mark.parametrize("question", BANK[:5], ids=[q.slug for q in BANK[:5]])
 def test_offline_verdict_is_schema_valid_and_readable(question: BankQuestion) -> None:
     for answer in (question.reference_solution, question.weak_solution):
-        score = score_solution(question.rubric, answer)
+        score = assess(question.rubric, answer)
         verdict = verdict_from_rubric(score)
         assert parse_verdict(msgspec.json.encode(verdict).decode()) == verdict
         text = "".join(feedback_chunks(score, verdict))
         assert f"{score.score}/100" in text and "offline rubric" in text
         assert verdict.strengths
-    weak = verdict_from_rubric(score_solution(question.rubric, question.weak_solution))
+    weak = verdict_from_rubric(assess(question.rubric, question.weak_solution))
     assert weak.weaknesses and weak.improvement_points, "a weak answer is told what is missing"
 
 
 def test_offline_verdict_names_missing_points() -> None:
-    verdict = verdict_from_rubric(score_solution(RUBRIC, {"functional_req": "evicts"}))
+    verdict = verdict_from_rubric(
+        assess(RUBRIC, {"functional_req": "It evicts the oldest one first."})
+    )
     assert any("Entries expire" in w for w in verdict.weaknesses)
     assert any("Delete a key" in i for i in verdict.improvement_points)
     assert isinstance(verdict, Verdict)
