@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python -m tests.perf.bench_rooms --rooms 200 --observers 2 --search --idle 2000
 	$(BIN)/python -m tests.perf.bench_evaluation
 	OMP_NUM_THREADS=1 taskset -c 0 $(BIN)/python -m tests.perf.bench_clarify
+	taskset -c 0 $(BIN)/python -m tests.perf.bench_rubric
 
 clean-data:
 	rm -rf .data

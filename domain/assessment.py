@@ -204,6 +204,7 @@ def assess(
             sections.append(SectionScore(section, percent([p.credit for p in scored]), scored))
     score = percent([p.credit for s in sections for p in s.points])
     notes = _notes(reading, solution, context)
+    stated = _stated_share(reading)
     placement = _off_topic(solution, context)
     if placement is not None:
         notes.insert(
@@ -212,7 +213,14 @@ def assess(
             f"(“{context.title}”); it is scored as off-topic.",
         )
         score = min(score, OFF_TOPIC_CAP)
-    return RubricScore(score, sections, notes)
+    return RubricScore(score, sections, notes, placement is not None, stated)
+
+
+def _stated_share(reading: _Reading) -> float:
+    every = [s for statements in reading.statements.values() for s in statements]
+    total = sum(len(s.words) for s in every)
+    credit = {"prose": 1.0, "short": 0.5}  # a terse line says something, less than a sentence
+    return sum(len(s.words) * credit.get(s.kind, 0.0) for s in every) / total if total else 0.0
 
 
 def _off_topic(solution: Mapping[str, str], context: AnswerContext) -> QuestionProfile | None:

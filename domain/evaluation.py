@@ -9,7 +9,7 @@ JSON Schema document, quoted in the prompt.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -35,6 +35,21 @@ class SectionVerdict(msgspec.Struct, frozen=True):
     comment: Line
 
 
+Level = Literal["stated", "partial", "missing"]
+# What a level of one rubric criterion is worth; the score is their mean, not a free number.
+LEVEL_CREDIT: dict[str, float] = {"stated": 1.0, "partial": 0.5, "missing": 0.0}
+Quote = Annotated[str, msgspec.Meta(max_length=400)]
+
+
+class CriterionVerdict(msgspec.Struct, frozen=True):
+    """One rubric key point: how far the answer states it, and the candidate's words for it."""
+
+    section: str
+    point: Line
+    level: Level
+    quote: Quote | None = None
+
+
 class Verdict(msgspec.Struct, frozen=True):
     """Score 0-100, per-section scores and comments, and the lists shown to the candidate."""
 
@@ -44,6 +59,9 @@ class Verdict(msgspec.Struct, frozen=True):
     weaknesses: Lines
     improvement_points: Lines
     follow_up_questions: Lines
+    criteria: Annotated[list[CriterionVerdict], msgspec.Meta(max_length=60)] = msgspec.field(
+        default_factory=list
+    )
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.sections) - set(SOLUTION_SECTIONS))
@@ -82,6 +100,7 @@ class StoredEvaluation(msgspec.Struct, frozen=True):
     feedback: str
     evaluator: str
     evaluated_at: float
+    criteria: list[CriterionVerdict] = msgspec.field(default_factory=list)
 
 
 def section_scores(details: dict[str, Any]) -> dict[str, int]:

@@ -220,6 +220,10 @@ class RubricScore(msgspec.Struct, frozen=True):
     score: int
     sections: list[SectionScore]
     notes: list[str] = msgspec.field(default_factory=list)  # why the score is held down
+    off_topic: bool = False
+    # The share of the answer's words in statements that say something (prose or working code;
+    # terse lines count half).
+    stated_share: float = 0.0
 
 
 def percent(credits: Sequence[float]) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from domain.assessment import quote_of
-from domain.evaluation import SectionVerdict, Verdict
+from domain.evaluation import CriterionVerdict, Level, SectionVerdict, Verdict
 from domain.rubric import STRONG_SECTION_SCORE, WEAK_SECTION_SCORE
 from domain.solution import section_label
 
@@ -16,6 +16,14 @@ if TYPE_CHECKING:
 MAX_LIST_ITEMS = 8
 # Follow-up questions an interviewer would ask next.
 MAX_FOLLOW_UPS = 4
+# How the offline reading's places map to a criterion's level.
+LEVELS: dict[str, Level] = {
+    "section": "stated",
+    "elsewhere": "partial",
+    "short": "partial",
+    "term": "missing",
+    "missing": "missing",
+}
 
 
 def _label(section: str) -> str:
@@ -86,6 +94,11 @@ def verdict_from_rubric(score: RubricScore) -> Verdict:
     follow_ups = [f"How would your design handle this: {p.point}?" for _, p in missing]
     follow_ups += [f"Can you go deeper on: {p.point}?" for _, p in covered]
     return Verdict(
+        criteria=[
+            CriterionVerdict(s.section, p.point[:600], LEVELS[p.where], p.quote and p.quote[:400])
+            for s in score.sections
+            for p in s.points
+        ][:60],
         score=score.score,
         sections={s.section: SectionVerdict(s.score, _section_comment(s)) for s in score.sections},
         strengths=strengths[:MAX_LIST_ITEMS] or ["Nothing in the answer states a key point yet."],

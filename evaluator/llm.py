@@ -22,7 +22,9 @@ from typing import TYPE_CHECKING, Any, cast
 import httpx2
 import openai
 
+from domain.assessment import assess
 from domain.evaluation import MAX_FEEDBACK_CHARS, InvalidVerdict, Verdict, parse_verdict
+from domain.grounding import ground
 from evaluator import prompts
 from evaluator.base import Evaluated
 from evaluator.errors import EvaluationFailed
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
     from openai import AsyncStream
     from openai.types.chat import ChatCompletionChunk, ChatCompletionMessageParam
 
+    from domain.rubric import RubricScore
     from evaluator.base import TextSink
     from evaluator.prompts import EvaluationInput
 
@@ -99,6 +102,11 @@ def _classify(exc: BaseException) -> _Retry | EvaluationFailed:
     return _Retry("the model service could not be reached")
 
 
+def offline_reading(evaluation: EvaluationInput) -> RubricScore:
+    """What the offline evaluator makes of the answer: the gates a model's score must pass."""
+    return assess(evaluation.rubric, evaluation.solution, evaluation.answer_context())
+
+
 class OpenAIEvaluator:
     def __init__(
         self,
@@ -139,7 +147,8 @@ class OpenAIEvaluator:
                         verdict = parse_verdict(streamed.structured or "")
                     else:
                         verdict = await self._repair(evaluation, streamed, problem)
-                return Evaluated(verdict, streamed.prose.strip()[:MAX_FEEDBACK_CHARS])
+                grounded = ground(verdict, evaluation.solution, offline_reading(evaluation))
+                return Evaluated(grounded, streamed.prose.strip()[:MAX_FEEDBACK_CHARS])
             except InvalidVerdict as exc:
                 problem, retry_after = str(exc), None
                 reason = "the model's structured result was invalid"

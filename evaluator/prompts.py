@@ -30,8 +30,15 @@ how to improve, section by section. Address the candidate as "you". Do not outpu
 2. Then a line containing only {RESULT_DELIMITER} followed by one JSON object (no code fence) \
 that matches this JSON Schema:
 {json.dumps(VERDICT_SCHEMA, separators=(",", ":"))}
-"score" is 0-100 overall; "sections" maps solution section names \
-({", ".join(SECTION_LABELS)}) to a 0-100 score and a one-sentence comment."""
+"sections" maps solution section names ({", ".join(SECTION_LABELS)}) to a 0-100 score and a \
+one-sentence comment. "criteria" has one entry per rubric key point (its "section" and \
+"point" as listed) with a "level": "stated" when the answer states it in its own words (a \
+sentence that says what the design does, or code that implements it), "partial" when it is \
+only named, vague, or in another section, "missing" when absent; and a "quote": the exact \
+words of the candidate's answer that show it, copied character for character (null when \
+missing). A list of keywords, the question's description pasted back, or generic text \
+states nothing. The overall score is computed from the levels, so judge each criterion \
+honestly; quotes that are not in the answer are discarded."""
 
 REPAIR_PROMPT = """The JSON after {delimiter} was not valid: {error}
 Reply with only the corrected JSON object, nothing else."""
@@ -83,7 +90,7 @@ def _rubric(rubric: dict[str, list[RubricPoint]]) -> str:
     lines = []
     for section, points in rubric.items():
         lines.append(f"- {section_label(section)} [{section}]:")
-        lines += [f"  - {point.point}" for point in points]
+        lines += [f"  - criterion: {point.point}" for point in points]
     return "\n".join(lines) or "(no rubric: judge against what a strong answer covers)"
 
 

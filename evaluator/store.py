@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from domain.assessment import generic_keywords, question_profile
-from domain.evaluation import SectionVerdict, StoredEvaluation
+from domain.evaluation import CriterionVerdict, SectionVerdict, StoredEvaluation
 from domain.questions import RubricPoint
 from domain.solution import SOLUTION_SECTIONS
 from evaluator.prompts import EvaluationInput
@@ -99,6 +99,7 @@ def _stored(row: asyncpg.Record) -> StoredEvaluation:
         weaknesses=_lines(row["weaknesses"]),
         improvement_points=_lines(row["improvement_points"]),
         follow_up_questions=list(details.get("follow_up_questions") or []),
+        criteria=msgspec.convert(details.get("criteria") or [], list[CriterionVerdict]),
         feedback=row["feedback"],
         evaluator=row["evaluator"],
         evaluated_at=evaluated_at.timestamp(),
@@ -147,6 +148,7 @@ class EvaluationStore:
             "sections": msgspec.to_builtins(verdict.sections),
             "follow_up_questions": verdict.follow_up_questions,
             "time_by_phase": time_by_phase,
+            "criteria": msgspec.to_builtins(verdict.criteria),
         }
         async with self._pool().acquire() as conn:
             await conn.execute(

@@ -1,6 +1,7 @@
-"""`interview-rooms bank check`: rules whose examples another rule answers, and rules with too
-few examples. Each example is matched against its question's rules with that example left out
-of the index, as a candidate's new phrasing would be."""
+"""`interview-rooms bank check`: rules whose examples another rule answers, rules with too
+few examples, and rubric keywords that are one generic word. Each example is matched against
+its question's rules with that example left out of the index, as a candidate's new phrasing
+would be."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from domain.clarify import Bm25, choose, rule_texts
 from evaluator.clarifier.semantic import QuestionIndex
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from domain.clarify import ClarificationRule
+    from domain.questions import RubricPoint
     from evaluator.clarifier.embedding import Embedder
 
 # Fewer phrasings than this and the matcher knows the rule mostly by its own wording.
@@ -73,3 +75,29 @@ def _left_out(
     others = rule.examples[:example_at] + rule.examples[example_at + 1 :]
     without = [*rules[:rule_at], replace(rule, examples=others), *rules[rule_at + 1 :]]
     return choose(rules, Bm25(without).scores(example), [float(s) for s in scores]).intent
+
+
+# Single words that say nothing about a design on their own: an answer to any question uses them.
+GENERIC_WORDS = frozenset(
+    {
+        "get", "put", "set", "add", "use", "run", "data", "request", "response", "event", "min",
+        "max", "list", "time", "system", "service", "user", "value", "key", "store", "call",
+    }
+)  # fmt: skip
+
+
+def check_rubric(
+    slug: str, rubric: Mapping[str, Sequence[RubricPoint]], generic: frozenset[str]
+) -> list[Problem]:
+    """Rubric keywords that are single generic words: they credit any answer."""
+    problems = []
+    for section, points in rubric.items():
+        for point in points:
+            for keyword in point.keywords:
+                word = keyword.strip().lower()
+                if " " not in word and (word in GENERIC_WORDS or word in generic):
+                    detail = (
+                        f"rubric keyword {keyword!r} ({section}: {point.point}) is one generic word"
+                    )
+                    problems.append(Problem(slug, point.point, detail))
+    return problems

@@ -94,20 +94,26 @@ def cmd_users(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_bank(settings: Settings, args: argparse.Namespace) -> int:
-    from evaluator.clarifier.check import check_question
+    from domain.assessment import generic_keywords
+    from evaluator.clarifier.check import check_question, check_rubric
     from evaluator.clarifier.embedding import Embedder
     from server.operations.seed import load_bank
 
-    embed = Embedder()
+    embed, bank = Embedder(), [question for question, _ in load_bank()]
+    generic = generic_keywords([question.rubric for question in bank])
+    chosen = [question for question in bank if args.question in (None, question.slug)]
     problems = [
         problem
-        for question, _ in load_bank()
-        if args.question in (None, question.slug)
-        for problem in check_question(question.slug, question.rules(), embed)
+        for question in chosen
+        for problem in [
+            *check_rubric(question.slug, question.rubric, generic),
+            *check_question(question.slug, question.rules(), embed),
+        ]
     ]
     serious = [problem for problem in problems if problem.serious]
     for problem in sorted(problems, key=lambda p: not p.serious):
-        mark = "CONFUSED" if problem.serious else "weak"
+        kind = "GENERIC" if "generic word" in problem.detail else "CONFUSED"
+        mark = kind if problem.serious else "weak"
         print(f"{mark:8} {problem.question} / {problem.intent}: {problem.detail}")
     print(
         f"{len(serious)} rule problem(s) to fix, {len(problems) - len(serious)} example(s) "

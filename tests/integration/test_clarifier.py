@@ -12,7 +12,8 @@ import pytest
 from msgspec.structs import replace
 
 from domain.clarify import NEUTRAL_ANSWER, ClarificationRule
-from evaluator.clarifier.check import check_question
+from domain.questions import RubricPoint
+from evaluator.clarifier.check import check_question, check_rubric
 from evaluator.clarifier.embedding import Embedder
 from evaluator.clarifier.model import ModelClassifier
 from evaluator.clarifier.semantic import SemanticMatcher, fingerprint
@@ -181,3 +182,15 @@ def test_bank_check_reports_an_example_another_rule_answers(embedder: Embedder) 
     ]
     thin = check_question("editor", (ClarificationRule("x", ("a",), "An answer."),), embedder)
     assert [p.detail for p in thin] == ["only 0 examples (want 3+)"]
+
+
+def test_bank_check_reports_a_rubric_keyword_that_is_one_generic_word() -> None:
+    rubric = {
+        "apis": [RubricPoint("Fetch by key in O(1)", ["get", "constant time lookup"])],
+        "extra": [RubricPoint("Shard by key", ["consistent hashing"])],
+    }
+    problems = check_rubric("toy", rubric, frozenset())
+    assert [(p.intent, "'get'" in p.detail, p.serious) for p in problems] == [
+        ("Fetch by key in O(1)", True, True)
+    ]
+    assert check_rubric("toy", rubric, frozenset({"consistent hashing"})) == problems

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
 
 import pytest
 
+from domain.assessment import OFF_TOPIC_CAP, assess
+from domain.grounding import UNSTATED_MARGIN
 from domain.questions import RubricPoint
 from evaluator.errors import EvaluationFailed
 from evaluator.llm import OpenAIEvaluator, RetryPolicy
 from evaluator.prompts import RESULT_DELIMITER, EvaluationInput
+from tests.support.calibration import BANK, GENERIC, PROFILES
 from tests.support.fake_openai import FEEDBACK, GOOD_RESULT, FakeOpenAI, Reply
 
 
@@ -197,3 +201,83 @@ async def test_a_refusal_is_not_retried(
     with pytest.raises(EvaluationFailed, match=str(status)):
         await ev.evaluate(evaluation(marker), Sink())
     assert len(fake.calls_for(f"refused-{status}")) == 1 and slept == []
+
+
+def bank_evaluation(slug: str, solution: dict[str, str]) -> EvaluationInput:
+    question = BANK[slug]
+    return EvaluationInput(
+        question_title=question.title,
+        question_type=question.type,
+        difficulty=question.difficulty,
+        description=question.description,
+        clarifications=[],
+        solution=solution,
+        language=solution.get("language") or "python",
+        rubric={s: list(points) for s, points in question.rubric.items()},
+        question_slug=slug,
+        bank=list(PROFILES),
+        generic_keywords=sorted(GENERIC),
+    )
+
+
+def flattering(score: int, criteria: list[dict[str, Any]] | None = None) -> Reply:
+    result: dict[str, Any] = {**GOOD_RESULT, "score": score}
+    if criteria is not None:
+        result["criteria"] = criteria
+    return Reply(result=result)
+
+
+async def test_a_model_flattering_a_keyword_list_is_held_to_the_offline_gates(
+    make_evaluator: MakeEvaluator, fake: FakeOpenAI
+) -> None:
+    marker = fake.script("flatter-list", flattering(95))
+    keywords = [
+        k for points in BANK["lru-cache"].rubric.values() for p in points for k in p.keywords
+    ]
+    answer = {"functional_req": ", ".join(keywords) + f" {marker}"}
+    ev, _ = make_evaluator()
+    done = await ev.evaluate(bank_evaluation("lru-cache", answer), Sink())
+    listed = assess(BANK["lru-cache"].rubric, answer).score
+    assert done.verdict.score <= listed + UNSTATED_MARGIN <= 20
+    assert any("bare terms" in w for w in done.verdict.weaknesses)
+
+
+async def test_a_model_flattering_another_questions_answer_is_capped_as_off_topic(
+    make_evaluator: MakeEvaluator, fake: FakeOpenAI
+) -> None:
+    marker = fake.script("flatter-other", flattering(92))
+    answer = {**BANK["atm-machine"].reference_solution}
+    answer["extra"] = f"{answer.get('extra', '')} {marker}"
+    ev, _ = make_evaluator()
+    done = await ev.evaluate(bank_evaluation("vending-machine", answer), Sink())
+    assert done.verdict.score <= OFF_TOPIC_CAP
+    assert "off-topic" in done.verdict.weaknesses[0] and "ATM" in done.verdict.weaknesses[0]
+
+
+async def test_the_score_follows_the_levels_and_invented_quotes_are_dropped(
+    make_evaluator: MakeEvaluator, fake: FakeOpenAI
+) -> None:
+    said = "Get and put both run in constant time using a hash map plus a doubly linked list."
+    criteria = [
+        {
+            "section": "functional_req",
+            "point": "O(1) get and put",
+            "level": "stated",
+            "quote": said,
+        },
+        {
+            "section": "functional_req",
+            "point": "TTL",
+            "level": "stated",
+            "quote": "Entries expire after a TTL.",
+        },
+        {"section": "code", "point": "Thread safety", "level": "missing", "quote": None},
+    ]
+    marker = fake.script("levels", flattering(97, criteria))
+    ev, _ = make_evaluator()
+    answer = {"functional_req": f"{said} {marker}", "language": "python"}
+    done = await ev.evaluate(bank_evaluation("lru-cache", answer), Sink())
+    levels = [(c.level, c.quote) for c in done.verdict.criteria]
+    assert levels == [("stated", said), ("partial", None), ("missing", None)]
+    assert done.verdict.score == round(100 * (1 + 0.5 + 0) / 3)
+    assert done.verdict.weaknesses[0].startswith("1 quote(s)")
