@@ -59,6 +59,9 @@ class _Reading(msgspec.Struct):
     indexes: dict[str, dict[str, TextIndex]]  # kind -> section -> its statements of that kind
     statements: dict[str, list[Statement]]
     code: CodeFacts
+    # Statements that already earned a point of another section: one sentence rarely states
+    # several points that belong elsewhere, so each lends its credit once.
+    lent: set[str] = msgspec.field(default_factory=set)
 
 
 def _index(statements: Sequence[Statement]) -> TextIndex:
@@ -161,6 +164,10 @@ def _score_point(
         if found is not None:
             at, keyword, is_generic = found
             quote = _quote(reading.statements.get(at, []), keyword)
+            if where == "elsewhere" and quote is not None:
+                if quote in reading.lent:
+                    continue
+                reading.lent.add(quote)
             return PointScore(point.point, where, keyword, quote, at, is_generic)  # type: ignore[arg-type]
     return PointScore(point.point, "missing")
 
