@@ -187,6 +187,8 @@ class RoomService:
         if self._matcher is None or not rules:
             return {}
         if isinstance(command, Clarify):
+            if state.answer_mode == "human":
+                return {}  # a person answers; the matcher is asked only if they do not in time
             text = command.question
         elif isinstance(command, ClarificationTimeout):
             asked = [c for c in state.clarifications if c.id == command.clarification_id]
