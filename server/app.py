@@ -13,7 +13,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.static_files import create_static_files_router
 
 from server.accounts.controller import AuthController
@@ -23,16 +23,20 @@ from server.accounts.profile_controller import UserController
 from server.context import AppContext
 from server.errors import EXCEPTION_HANDLERS
 from server.evaluations.controller import EvaluationController
+from server.operations import log_redaction
 from server.progress.controller import ProgressController
 from server.questions.controller import QuestionController
 from server.sessions.controller import SessionController
 from server.sessions.socket import room_socket
 from server.settings import Settings, load_settings
 from server.system.config import ConfigController
+from server.system.headers import SecurityHeaders
 from server.system.health import HealthController
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
+
+    from litestar.openapi.plugins import OpenAPIRenderPlugin
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 # CPython's defaults are (700, 10, 10); with a few thousand sockets a full collection scans
@@ -40,6 +44,31 @@ WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 GC_GEN0_THRESHOLD = 50_000
 GC_GEN1_THRESHOLD = 20
 GC_GEN2_THRESHOLD = 100
+SCHEMA_PATH = "/schema"
+
+
+def schema_plugins(settings: Settings) -> list[OpenAPIRenderPlugin]:
+    """`/schema/openapi.json` always; Swagger UI (scripts from a CDN) outside production only."""
+    if settings.production:
+        return [JsonRenderPlugin()]
+    return [SwaggerRenderPlugin(), JsonRenderPlugin()]
+
+
+def logging_config(settings: Settings) -> LoggingConfig:
+    """The app's logging; every record reaching the root handler has its credentials redacted."""
+    return LoggingConfig(
+        root={"level": settings.log_level, "handlers": ["queue_listener"]},
+        filters={log_redaction.FILTER_NAME: {"()": log_redaction.RedactSecrets}},
+        handlers={
+            "queue_listener": {
+                "class": "litestar.logging.standard.QueueListenerHandler",
+                "level": "DEBUG",
+                "formatter": "standard",
+                "filters": [log_redaction.FILTER_NAME],
+            }
+        },
+        log_exceptions="never",
+    )
 
 
 def tune_gc() -> None:
@@ -52,6 +81,8 @@ def tune_gc() -> None:
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
+    # However uvicorn was started (the CLI also configures it), its URLs are redacted.
+    log_redaction.install()
     ctx = AppContext(settings)
     google = GoogleVerifier(settings)
 
@@ -96,13 +127,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             title="Interview Rooms",
             version="0.1.0",
             description="Real-time mock interview rooms for system-design practice.",
-            path="/schema",
-            render_plugins=[SwaggerRenderPlugin()],
+            path=SCHEMA_PATH,
+            render_plugins=schema_plugins(settings),
         ),
-        logging_config=LoggingConfig(
-            root={"level": settings.log_level, "handlers": ["queue_listener"]},
-            log_exceptions="never",
-        ),
+        before_send=[SecurityHeaders.from_index(WEB_DIR / "index.html", SCHEMA_PATH)],
+        logging_config=logging_config(settings),
         debug=False,
         # Guards have no dependency injection; they find the context here.
         state=State({"settings": settings, "ctx": ctx}),

@@ -24,6 +24,9 @@ Hierarchy:
     domain.errors.DomainError     rule broken in the room model (409 unless listed in `ERRORS`)
     rooms.errors.RoomError        the room engine: session_not_found 404, room_busy 409
 
+A request body the JSON decoder cannot take (nested too deeply, not UTF-8) is a 400
+invalid_request too, though msgspec raises RecursionError / UnicodeDecodeError for it.
+
 Every error answer is JSON `{"error": {"code", "message", ...fields}}`.
 """
 
@@ -34,6 +37,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from litestar import MediaType, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
+from litestar.serialization import decode_json
 
 from domain.errors import DomainError, InvalidCommand, RoleForbidden, UnknownClarification
 from rooms.errors import RoomError, RoomNotFound
@@ -202,11 +206,20 @@ def coded_error_handler(_: Request[Any, Any, Any], exc: CodedError) -> Response[
     return _respond(translate(exc).status, body, headers)
 
 
+def _validation_message(details: Any) -> str:
+    """A sentence for a refused request: Litestar reports a missing body as the bare `'data'`."""
+    missing_body = isinstance(details, list) and any(
+        isinstance(detail, dict) and detail.get("key") == "data" and detail.get("source") == "body"
+        for detail in details
+    )
+    return "The request needs a JSON body." if missing_body else "The request is not valid."
+
+
 def http_error_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     if isinstance(exc, ValidationException):
-        return _respond(
-            400, error_body("invalid_request", "The request is not valid.", details=exc.extra or [])
-        )
+        details = exc.extra or []
+        message = _validation_message(details)
+        return _respond(400, error_body("invalid_request", message, details=details))
     code = {
         401: "unauthorized",
         403: "forbidden",
@@ -225,10 +238,42 @@ def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
     return _respond(500, error_body("internal_error", "Something went wrong on our side."))
 
 
+def _raised_by_body_decoder(exc: BaseException) -> bool:
+    """True when Litestar's JSON decoder raised it, i.e. the request body is at fault."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and tb.tb_frame.f_code is decode_json.__code__
+
+
+def undecodable_body_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """A body nested too deep for the decoder, or not UTF-8: the client's fault, one log line.
+
+    msgspec raises RecursionError and UnicodeDecodeError for these, not its DecodeError, so
+    Litestar lets them through; raised anywhere else they are still our bug (a 500).
+    """
+    if not _raised_by_body_decoder(exc):
+        return internal_error_handler(request, exc)
+    log.info(
+        "refused an undecodable body on %s %s (%s)",
+        request.method,
+        request.url.path,
+        type(exc).__name__,
+    )
+    message = (
+        "The request body is not valid UTF-8."
+        if isinstance(exc, UnicodeDecodeError)
+        else "The request body is nested too deeply."
+    )
+    return _respond(400, error_body("invalid_request", message))
+
+
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     AppError: coded_error_handler,
     DomainError: coded_error_handler,
     RoomError: coded_error_handler,
     HTTPException: http_error_handler,
+    RecursionError: undecodable_body_handler,
+    UnicodeDecodeError: undecodable_body_handler,
     500: internal_error_handler,
 }

@@ -38,8 +38,14 @@ _CODE = re.compile(rf"^\d{{{OTP_DIGITS}}}$")
 
 
 def normalise_email(raw: str) -> str:
-    """The address as stored: trimmed and lower-cased; BadRequest(invalid_email) if malformed."""
+    """The address as stored: trimmed and lower-cased; BadRequest(invalid_email) if malformed.
+
+    Control characters (NUL above all, which Postgres text cannot hold) are an invalid_request
+    naming the field, raised before the address reaches the rate limiter or the database.
+    """
     email = raw.strip().lower()
+    if not email.isprintable():  # NUL and other controls: Postgres text refuses NUL outright
+        raise BadRequest("email must not contain control characters.", field="email")
     if len(email) > MAX_EMAIL_CHARS or not _EMAIL.match(email):
         raise BadRequest("That is not an email address.", code="invalid_email")
     return email

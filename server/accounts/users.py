@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -13,6 +14,10 @@ from server.errors import BadRequest, Conflict, NotFound, TokenInvalid
 
 if TYPE_CHECKING:
     import uuid
+
+# Control (Cc: NUL, ESC of ANSI escapes, newlines), format (Cf: RTL overrides, zero-width),
+# surrogate and line/paragraph-separator characters: none belongs in a name shown to others.
+_UNPRINTABLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 
 COLUMNS = (
     User.id,
@@ -83,7 +88,7 @@ async def _create_google_user(identity: GoogleIdentity, now: datetime) -> dict[s
     user = User(
         email=identity.email,
         google_id=identity.subject,
-        name=identity.name[:MAX_NAME_CHARS],
+        name=_google_name(identity.name),
         avatar_url=identity.picture[:MAX_AVATAR_URL_CHARS],
         created_at=now,
         updated_at=now,
@@ -98,8 +103,8 @@ async def _link_google(
 ) -> dict[str, Any]:
     """Links the Google id and fills a blank name or avatar from Google; never overwrites."""
     changes: dict[Any, Any] = {User.google_id: identity.subject, User.last_login: now}
-    if not row["name"] and identity.name:
-        changes[User.name] = identity.name[:MAX_NAME_CHARS]
+    if not row["name"] and _google_name(identity.name):
+        changes[User.name] = _google_name(identity.name)
     if not row["avatar_url"] and identity.picture:
         changes[User.avatar_url] = identity.picture[:MAX_AVATAR_URL_CHARS]
     rows = await User.update(changes).where(User.id == row["id"]).returning(*COLUMNS)
@@ -125,12 +130,29 @@ def check_avatar_url(url: str) -> str:
     return url
 
 
+def _google_name(raw: str) -> str:
+    """Google's name for the account, with what `check_display_name` refuses dropped."""
+    name = unicodedata.normalize("NFKC", raw)
+    kept = "".join(c for c in name if unicodedata.category(c) not in _UNPRINTABLE_CATEGORIES)
+    return kept.strip()[:MAX_NAME_CHARS]
+
+
+def check_display_name(raw: str) -> str:
+    """The name as stored: NFKC-normalised and trimmed; BadRequest if it hides any control."""
+    name = unicodedata.normalize("NFKC", raw).strip()
+    if any(unicodedata.category(char) in _UNPRINTABLE_CATEGORIES for char in name):
+        raise BadRequest("name must not contain control or formatting characters.", field="name")
+    if len(name) > MAX_NAME_CHARS:
+        raise BadRequest(f"name is limited to {MAX_NAME_CHARS} characters.", field="name")
+    return name
+
+
 async def update_profile(
     user_id: uuid.UUID, name: str | None, avatar_url: str | None, now: datetime | None = None
 ) -> dict[str, Any]:
     changes: dict[Any, Any] = {User.updated_at: now or datetime.now(UTC)}
     if name is not None:
-        changes[User.name] = name.strip()
+        changes[User.name] = check_display_name(name)
     if avatar_url is not None:
         changes[User.avatar_url] = check_avatar_url(avatar_url)
     changes[User.updated_by] = user_id

@@ -40,6 +40,9 @@ def cmd_seed(settings: Settings, _: argparse.Namespace) -> int:
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
+
+    from server.operations.log_redaction import uvicorn_log_config
 
     with resolved(settings) as ready:
         host, port = args.host or ready.host, args.port or ready.port
@@ -51,6 +54,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             host=host,
             port=port,
             log_level=ready.log_level.lower(),
+            # Access and handshake lines carry URLs: tokens in them are redacted.
+            log_config=uvicorn_log_config(LOGGING_CONFIG),
             proxy_headers=True,
             ws_max_size=WS_HARD_LIMIT_BYTES,
             ws="websockets-sansio",

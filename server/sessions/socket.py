@@ -208,6 +208,8 @@ class RoomConnection:
             envelope = msgspec.json.decode(raw)
         except msgspec.DecodeError:
             return _error(None, "invalid_frame", "The frame is not valid JSON.")
+        except RecursionError:  # msgspec's answer to JSON nested deeper than it can recurse
+            return _error(None, "invalid_frame", "The frame is nested too deeply.")
         if not isinstance(envelope, dict) or not isinstance(envelope.get("type"), str):
             return _error(None, "invalid_frame", "A frame is a JSON object with a string 'type'.")
         command_id = envelope.pop("id", None)
@@ -226,6 +228,8 @@ class RoomConnection:
     async def _command(self, envelope: dict[str, Any], command_id: Any) -> dict[str, Any]:
         try:
             command = decode_client_command(msgspec.json.encode(envelope))
+        except RecursionError:  # re-encoding runs a frame deeper than the first decode
+            return _error(command_id, "invalid_frame", "The frame is nested too deeply.")
         except msgspec.ValidationError as exc:
             if envelope["type"] not in CLIENT_COMMAND_TYPES:
                 return _error(command_id, "unknown_type", f"Unknown type {envelope['type']!r}.")
