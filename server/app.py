@@ -23,6 +23,7 @@ from server.accounts.profile_controller import UserController
 from server.context import AppContext
 from server.errors import EXCEPTION_HANDLERS
 from server.evaluations.controller import EvaluationController
+from server.limits import DEFAULT_BODY_BYTES
 from server.operations import log_redaction
 from server.progress.controller import ProgressController
 from server.questions.controller import QuestionController
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         return google
 
     return Litestar(
+        request_max_body_size=DEFAULT_BODY_BYTES,
         route_handlers=[
             HealthController,
             ConfigController,

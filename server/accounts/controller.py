@@ -21,6 +21,7 @@ from server.accounts.schemas import (
     TokenAnswer,
 )
 from server.context import AppContext
+from server.limits import AUTH_BODY_BYTES
 
 
 def client_info(request: Request[Any, Any, Any]) -> ClientInfo:
@@ -32,6 +33,7 @@ def client_info(request: Request[Any, Any, Any]) -> ClientInfo:
 
 class AuthController(Controller):
     path = "/auth"
+    request_max_body_size = AUTH_BODY_BYTES
     tags = ["auth"]
 
     @post("/otp/request", status_code=202, summary="Mail a six-digit sign-in code")

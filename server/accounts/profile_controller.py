@@ -10,6 +10,7 @@ from litestar import Controller, get, patch, put
 from server.accounts import users as accounts
 from server.accounts.guards import Principal, require_role
 from server.accounts.schemas import ProfileUpdate, RoleUpdate, UserView
+from server.limits import PROFILE_BODY_BYTES
 
 
 class UserController(Controller):
@@ -20,7 +21,11 @@ class UserController(Controller):
     async def me(self, principal: Principal) -> UserView:
         return accounts.view(await accounts.get_user(principal.user_id))
 
-    @patch("/me", summary="Change name or avatar (the role is not changed here)")
+    @patch(
+        "/me",
+        summary="Change name or avatar (the role is not changed here)",
+        request_max_body_size=PROFILE_BODY_BYTES,
+    )
     async def update_me(self, data: ProfileUpdate, principal: Principal) -> UserView:
         row = await accounts.update_profile(principal.user_id, data.name, data.avatar_url)
         return accounts.view(row)

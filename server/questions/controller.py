@@ -8,6 +8,7 @@ from litestar import Controller, get, patch
 from litestar.params import Parameter
 
 from server.accounts.guards import require_role
+from server.limits import QUESTION_EDIT_BODY_BYTES
 from server.questions import service as questions
 from server.questions.schemas import (  # noqa: TC001 - Litestar reads handler annotations
     QuestionDetail,
@@ -42,7 +43,12 @@ class QuestionController(Controller):
     async def get_question(self, id_or_slug: str) -> QuestionDetail:
         return await questions.get_question(id_or_slug)
 
-    @patch("/{id_or_slug:str}", summary="Edit a question (admins)", guards=[require_role("admin")])
+    @patch(
+        "/{id_or_slug:str}",
+        summary="Edit a question (admins)",
+        guards=[require_role("admin")],
+        request_max_body_size=QUESTION_EDIT_BODY_BYTES,
+    )
     async def edit_question(self, id_or_slug: str, data: QuestionEdit) -> QuestionDetail:
         return await questions.edit_question(id_or_slug, data)
 

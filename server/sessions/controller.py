@@ -15,6 +15,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPT
 
 from domain.commands import Advance, Answer, AnswerMode, Clarify, Draft, Hint, Note, Submit
 from server.accounts.guards import require_role
+from server.limits import SOLUTION_BODY_BYTES
 from server.sessions.schemas import (
     Accepted,
     AnswerBody,
@@ -142,7 +143,11 @@ class SessionController(Controller):
         await _run(ctx, principal, session_id, Advance(to="design"))
         return await _view(ctx, principal, session_id)
 
-    @put("/sessions/{session_id:uuid}/solution", summary="Save draft sections")
+    @put(
+        "/sessions/{session_id:uuid}/solution",
+        summary="Save draft sections",
+        request_max_body_size=SOLUTION_BODY_BYTES,
+    )
     async def draft(
         self,
         session_id: uuid.UUID,
