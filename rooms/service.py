@@ -156,9 +156,11 @@ class RoomService:
         """Decide and append; raises DomainError (nothing changes) when the command is refused."""
         command_key = keys.command(session_id, actor.user_id, command_id) if command_id else None
         room = await self._room(session_id)
+        rules = await self._rules(room.state.question_id)
+        # Outside the room's lock: a model may take seconds, and the room's other commands
+        # (the candidate's drafts) must not wait behind it.
+        matches = await self._match(session_id, room.state, command, rules)
         async with room.lock:
-            rules = await self._rules(room.state.question_id)
-            matches = await self._match(room.state, command, rules)
             for _ in range(MAX_APPEND_ATTEMPTS):
                 now = self._clock()
                 try:
@@ -180,10 +182,15 @@ class RoomService:
         raise RoomBusy("the room is too busy; try again", session_id=session_id)
 
     async def _match(
-        self, state: RoomState, command: Command, rules: Sequence[ClarificationRule]
+        self,
+        session_id: str,
+        state: RoomState,
+        command: Command,
+        rules: Sequence[ClarificationRule],
     ) -> dict[str, Match]:
         """The matcher's answer to the question a command needs answered, worked out before
-        deciding (outside the append loop, so a retried append does not ask again)."""
+        deciding, outside the room's lock and the append loop (a retried append does not ask
+        again). If the room moved on meanwhile, `decide` still rules on the current state."""
         if self._matcher is None or not rules:
             return {}
         if isinstance(command, Clarify):
@@ -191,6 +198,7 @@ class RoomService:
                 return {}  # a person answers; the matcher is asked only if they do not in time
             text = command.question
         elif isinstance(command, ClarificationTimeout):
+            _, state = await self.state(session_id)  # the cached copy may predate the question
             asked = [c for c in state.clarifications if c.id == command.clarification_id]
             if not asked or asked[0].answer is not None:
                 return {}
