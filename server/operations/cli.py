@@ -104,9 +104,12 @@ def cmd_bank(settings: Settings, args: argparse.Namespace) -> int:
     from evaluator.clarifier.embedding import Embedder
     from server.operations.seed import load_bank
 
-    embed, bank = Embedder(), [question for question, _ in load_bank()]
-    generic = generic_keywords([question.rubric for question in bank])
+    bank = [question for question, _ in load_bank()]
     chosen = [question for question in bank if args.question in (None, question.slug)]
+    if not chosen:
+        print(f"interview-rooms: no question {args.question!r} in the bank", file=sys.stderr)
+        return 2
+    embed, generic = Embedder(), generic_keywords([question.rubric for question in bank])
     problems = [
         problem
         for question in chosen
