@@ -25,12 +25,15 @@ MAX_TEXT_CHARS = 2_000
 # Display names and evaluator labels are shown inline.
 MAX_NAME_CHARS = 100
 ANSWER_MODES: tuple[AnswerModeName, ...] = get_args(AnswerModeName)
-RoomRole = Literal["candidate", "observer"]
+RoomRole = Literal["candidate", "observer", "peer"]
 
 
 class Role(StrEnum):
     CANDIDATE = "candidate"
+    # An interviewer: staff, or invited by staff. Sees private notes; answers, hints, notes.
     OBSERVER = "observer"
+    # Invited by the candidate: watches what the candidate sees, sends no command.
+    PEER = "peer"
     SYSTEM = "system"
 
 

@@ -56,6 +56,13 @@ class SessionInvite(Table, tablename="session_invites"):
     created_at = Timestamptz()
     expires_at = Timestamptz()
     revoked = Boolean(default=False)
+    revoked_at = Timestamptz(null=True, default=None)
+    # The room role the invite grants: "interviewer" when staff invited, "peer" otherwise.
+    role = Varchar(length=12, default="peer")
+    max_uses = Integer(default=1)
+    uses = Integer(default=0)
+    # When set, only the account with this address may accept.
+    email = Varchar(length=320, null=True, default=None)
 
 
 class SessionObserver(Table, tablename="session_observers"):
@@ -63,6 +70,8 @@ class SessionObserver(Table, tablename="session_observers"):
     session_id = ForeignKey(InterviewSession, on_delete=OnDelete.cascade, index=True)
     user_id = ForeignKey(User, on_delete=OnDelete.cascade, index=True)
     joined_at = Timestamptz()
+    role = Varchar(length=12, default="peer")
+    invite_id = ForeignKey(SessionInvite, on_delete=OnDelete.set_null, null=True, index=True)
     unique_observer = Unique(["session_id", "user_id"])
 
 

@@ -58,8 +58,8 @@ class RoomState(msgspec.Struct, frozen=True):
     submitted_at: float | None = None
 
     def state_for(self, role: Role | str) -> RoomState:
-        """The state as ``role`` may see it: candidates never see private notes."""
-        return replace(self, notes=()) if role == Role.CANDIDATE else self
+        """The state as ``role`` may see it: only interviewers (observers) see private notes."""
+        return self if role == Role.OBSERVER else replace(self, notes=())
 
 
 def clarifications_left(state: RoomState) -> int:

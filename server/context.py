@@ -16,6 +16,7 @@ from evaluator.pipeline import EvaluationQueue, broker_enqueue
 from evaluator.stats import ProgressStore
 from evaluator.store import EvaluationStore
 from rooms.engine import RoomEngine
+from server.accounts.live import LiveSockets
 from server.operations import db
 from server.sessions.service import SessionService
 from server.sessions.socket_tools import Heartbeats
@@ -60,6 +61,7 @@ class AppContext:
         self.evaluation_store = EvaluationStore(db.pool)
         self.progress = ProgressStore(db.pool)
         self.heartbeats = Heartbeats()
+        self.live = LiveSockets(self.redis)
         self._heartbeat_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -70,8 +72,10 @@ class AppContext:
         if self.matcher is not None:
             await self.matcher.start()
         self._heartbeat_task = asyncio.create_task(self.heartbeats.run(), name="ws-heartbeats")
+        await self.live.start()
 
     async def stop(self) -> None:
+        await self.live.stop()
         if self._heartbeat_task is not None:
             self._heartbeat_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -12,6 +12,7 @@ Hierarchy:
         TokenInvalid              401  token_invalid (forged, malformed, wrong alg/aud/iss)
         TokenExpired              401  token_expired
         TokenRevoked              401  token_revoked (logout, or a replayed refresh token)
+        TokenStale                401  token_stale (the account's role changed since it was issued)
         GoogleTokenInvalid        401  google_token_invalid
       Forbidden                   403  forbidden and the auth codes that deny access
         InsufficientRole          403  insufficient_role
@@ -119,6 +120,10 @@ class TokenExpired(Unauthorized):
 
 class TokenRevoked(Unauthorized):
     code = "token_revoked"
+
+
+class TokenStale(Unauthorized):
+    code = "token_stale"
 
 
 class GoogleTokenInvalid(Unauthorized):

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from server.accounts.refresh_families import is_revoked
+from server.accounts.live import check_principal
 from server.accounts.tokens import Principal, decode_access_token
-from server.errors import InsufficientRole, OriginForbidden, TokenMissing, TokenRevoked
+from server.errors import InsufficientRole, OriginForbidden, TokenMissing
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -41,10 +41,10 @@ _STATE_KEY = "auth_principal"
 
 
 async def authenticate_token(ctx: AppContext, token: str) -> Principal:
-    """The principal of a valid access token whose session is not revoked."""
+    """The principal of a valid access token whose session is not revoked and whose role is
+    still the account's (`live.check_principal`)."""
     principal = decode_access_token(ctx.settings, token)
-    if await is_revoked(ctx.redis, principal.sid):
-        raise TokenRevoked("The session of this token has ended; sign in again.")
+    await check_principal(ctx.redis, principal)
     return principal
 
 

@@ -7,9 +7,11 @@ import uuid
 
 from litestar import Controller, get, patch, put
 
+from server.accounts import live
 from server.accounts import users as accounts
 from server.accounts.guards import Principal, require_role
 from server.accounts.schemas import ProfileUpdate, RoleUpdate, UserView
+from server.context import AppContext
 from server.limits import PROFILE_BODY_BYTES
 
 
@@ -33,9 +35,11 @@ class UserController(Controller):
     @put(
         "/users/{user_id:uuid}/role",
         guards=[require_role("admin")],
-        summary="Set a user's role (admins only; applies at the user's next refresh)",
+        summary="Set a user's role (admins only; applies at once: older tokens must be refreshed)",
     )
     async def set_role(
-        self, user_id: uuid.UUID, data: RoleUpdate, principal: Principal
+        self, user_id: uuid.UUID, data: RoleUpdate, principal: Principal, ctx: AppContext
     ) -> UserView:
-        return accounts.view(await accounts.set_role(user_id, data.role, by=principal.user_id))
+        row = await accounts.set_role(user_id, data.role, by=principal.user_id)
+        await live.record_role(ctx.redis, ctx.settings, user_id, row["role"])
+        return accounts.view(row)

@@ -23,6 +23,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from domain.tables import UserAuthSession
+from server.accounts import live
 from server.errors import TokenExpired, TokenInvalid, TokenRevoked
 
 if TYPE_CHECKING:
@@ -33,13 +34,10 @@ if TYPE_CHECKING:
 
 # 256 bits from `secrets`: unguessable, and stored only as its SHA-256.
 REFRESH_TOKEN_BYTES = 32
-REVOKED_SID_KEY = "auth:revoked-sid:{sid}"
 SUCCESSOR_KEY = "auth:successor:{digest}"
 # The successor outlives the grace window by this much, so the database's window decides.
 SUCCESSOR_MARGIN_SECS = 2.0
 _NONCE_BYTES = 12
-# A revoked session's key outlives its last access token, clock skew between processes included.
-REVOKED_SID_MARGIN_SECS = 60
 
 
 @dataclass(frozen=True)
@@ -220,15 +218,9 @@ async def revoke_user(ctx: AppContext, user_id: uuid.UUID, now: datetime | None 
 
 
 async def mark_revoked(ctx: AppContext, sids: list[uuid.UUID]) -> None:
-    """Access tokens of these sessions stop working; each key lives as long as such a token."""
-    if not sids:
-        return
-    ttl = ctx.settings.access_token_ttl_secs + REVOKED_SID_MARGIN_SECS
-    async with ctx.redis.pipeline(transaction=False) as pipe:
-        for sid in sids:
-            pipe.set(REVOKED_SID_KEY.format(sid=sid), b"1", ex=ttl)
-        await pipe.execute()
+    """Access tokens of these sessions stop working, and their open sockets close."""
+    await live.revoke_sids(ctx.redis, ctx.settings, sids)
 
 
 async def is_revoked(redis: aioredis.Redis, sid: uuid.UUID) -> bool:
-    return bool(await redis.exists(REVOKED_SID_KEY.format(sid=sid)))
+    return bool(await redis.exists(live.REVOKED_SID_KEY.format(sid=sid)))

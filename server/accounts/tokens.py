@@ -1,13 +1,13 @@
 """Access tokens: short-lived HS256 JWTs naming the user, their role and the auth session.
 
-No I/O here; whether the session was revoked is the caller's check (`principal.py`).
+No I/O here; whether the session was revoked is the caller's check (`guards.py`).
 """
 
 from __future__ import annotations
 
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +37,8 @@ class Principal:
     user_id: uuid.UUID
     role: str
     sid: uuid.UUID
+    # Unix seconds; 0 for a principal not read from a token (one about to be issued).
+    expires_at: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,7 @@ def _principal(claims: dict[str, Any]) -> Principal:
             user_id=uuid.UUID(str(claims["sub"])),
             role=str(claims["role"]),
             sid=uuid.UUID(str(claims["sid"])),
+            expires_at=int(claims["exp"]),
         )
     except ValueError as exc:
         raise TokenInvalid("The access token is not valid.") from exc

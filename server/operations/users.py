@@ -10,11 +10,12 @@ from server.operations import db
 
 if TYPE_CHECKING:
     import argparse
+    import uuid
 
     from server.settings import Settings
 
 
-async def _promote(email: str, role: str) -> int:
+async def _promote(settings: Settings, email: str, role: str) -> int:
     from domain.tables import User
 
     updated = (
@@ -25,8 +26,19 @@ async def _promote(email: str, role: str) -> int:
     if not updated:
         print(f"no user with email {email}", file=sys.stderr)
         return 1
+    await _announce_role(settings, updated[0]["id"], role)
     print(f"{email} is now {role}")
     return 0
+
+
+async def _announce_role(settings: Settings, user_id: uuid.UUID, role: str) -> None:
+    """Older tokens of the user stop working and their open sockets re-check, at once."""
+    import redis.asyncio as aioredis
+
+    from server.accounts.live import record_role
+
+    async with aioredis.Redis.from_url(settings.redis_url or "") as redis:
+        await record_role(redis, settings, user_id, role)
 
 
 async def _token(settings: Settings, email: str, create: bool, role: str | None) -> int:
@@ -45,6 +57,7 @@ async def _token(settings: Settings, email: str, create: bool, role: str | None)
         user = await accounts.find_or_create(normalise_email(email), create)
         if role is not None and role != user["role"]:
             user = await accounts.set_role(user["id"], role)
+            await _announce_role(settings, user["id"], role)
     except AppError as exc:
         print(exc.message, file=sys.stderr)
         return 1
@@ -59,7 +72,7 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
     await db.start_pool(max_size=2)
     try:
         if args.users_command == "promote":
-            return await _promote(args.email, args.role)
+            return await _promote(settings, args.email, args.role)
         return await _token(settings, args.email, args.create, args.role)
     finally:
         await db.close_pool()

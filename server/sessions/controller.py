@@ -9,12 +9,19 @@ from __future__ import annotations
 import uuid  # noqa: TC003 - Litestar resolves handler annotations at runtime
 from typing import TYPE_CHECKING, Literal
 
-from litestar import Controller, Response, get, post, put
+from litestar import Controller, Response, delete, get, post, put
 from litestar.params import Parameter
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
+from litestar.status_codes import (
+    HTTP_200_OK,
+    HTTP_201_CREATED,
+    HTTP_202_ACCEPTED,
+    HTTP_204_NO_CONTENT,
+)
 
 from domain.commands import Advance, Answer, AnswerMode, Clarify, Draft, Hint, Note, Submit
 from server.accounts.guards import require_role
+from server.accounts.live import announce_account_changed
+from server.accounts.otp import normalise_email
 from server.limits import SOLUTION_BODY_BYTES
 from server.sessions.schemas import (
     Accepted,
@@ -26,11 +33,14 @@ from server.sessions.schemas import (
     EventPage,
     Invite,
     InviteAccepted,
+    InviteRequest,
+    InviteView,
     SessionSummary,
     SessionView,
     StartSession,
     TextBody,
     draft_parts,
+    invite_view,
     session_view,
     summary,
 )
@@ -213,15 +223,52 @@ class SessionController(Controller):
 
     @post(
         "/sessions/{session_id:uuid}/invites",
-        summary="Invite an observer",
+        summary="Invite an observer: staff invite interviewers, the candidate invites peers",
         status_code=HTTP_201_CREATED,
     )
-    async def invite(self, session_id: uuid.UUID, ctx: AppContext, principal: Principal) -> Invite:
+    async def invite(
+        self,
+        session_id: uuid.UUID,
+        ctx: AppContext,
+        principal: Principal,
+        data: InviteRequest | None = None,
+    ) -> Invite:
         viewer = _viewer(principal)
         access = await ctx.sessions.access(viewer, session_id)
-        token, expires = await ctx.sessions.invite(viewer, access)
+        asked = data or InviteRequest()
+        email = normalise_email(asked.email) if asked.email is not None else None
+        token, row = await ctx.sessions.invite(viewer, access, email, asked.max_uses)
         url = f"{ctx.settings.base_url}/#/invite/{token}"
-        return Invite(token=token, url=url, expires_at=expires)
+        return Invite(
+            token=token,
+            url=url,
+            expires_at=row["expires_at"],
+            id=row["id"],
+            role=row["role"],
+            max_uses=row["max_uses"],
+            email=row["email"],
+        )
+
+    @get("/sessions/{session_id:uuid}/invites", summary="The room's invites and who accepted")
+    async def invites(
+        self, session_id: uuid.UUID, ctx: AppContext, principal: Principal
+    ) -> list[InviteView]:
+        viewer = _viewer(principal)
+        access = await ctx.sessions.access(viewer, session_id)
+        return [invite_view(row) for row in await ctx.sessions.invites(viewer, access)]
+
+    @delete(
+        "/sessions/{session_id:uuid}/invites/{invite_id:uuid}",
+        summary="Revoke an invite; whoever it admitted loses the room at once",
+        status_code=HTTP_204_NO_CONTENT,
+    )
+    async def revoke_invite(
+        self, session_id: uuid.UUID, invite_id: uuid.UUID, ctx: AppContext, principal: Principal
+    ) -> None:
+        viewer = _viewer(principal)
+        access = await ctx.sessions.access(viewer, session_id)
+        removed = await ctx.sessions.revoke_invite(viewer, access, invite_id)
+        await announce_account_changed(ctx.redis, removed)
 
     @post(
         "/invites/{token:str}/accept",

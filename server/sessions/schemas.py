@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -119,10 +119,73 @@ class Accepted(msgspec.Struct):
     phase: str
 
 
+MAX_INVITE_USES = 20
+
+
+class InviteRequest(msgspec.Struct, forbid_unknown_fields=True):
+    """`POST /sessions/{id}/invites`; no body is a single-use link for anyone signed in."""
+
+    # Only the account with this address may accept.
+    email: str | None = None
+    max_uses: Annotated[int, msgspec.Meta(ge=1, le=MAX_INVITE_USES)] = 1
+
+
 class Invite(msgspec.Struct):
     token: str
     url: str
     expires_at: datetime
+    id: uuid.UUID | None = None
+    # "interviewer" (staff invited: private notes, answers, hints) or "peer" (watches only).
+    role: str = "peer"
+    max_uses: int = 1
+    email: str | None = None
+
+
+class InviteAcceptance(msgspec.Struct):
+    user_id: uuid.UUID
+    name: str
+    role: str
+    joined_at: datetime
+
+
+class InviteView(msgspec.Struct):
+    id: uuid.UUID
+    role: str
+    created_by: uuid.UUID
+    created_by_name: str
+    created_at: datetime
+    expires_at: datetime
+    max_uses: int
+    uses: int
+    email: str | None
+    revoked: bool
+    revoked_at: datetime | None
+    accepted_by: list[InviteAcceptance]
+
+
+def invite_view(row: dict[str, Any]) -> InviteView:
+    return InviteView(
+        id=row["id"],
+        role=row["role"],
+        created_by=row["created_by"],
+        created_by_name=row["created_by_name"] or "",
+        created_at=row["created_at"],
+        expires_at=row["expires_at"],
+        max_uses=row["max_uses"],
+        uses=row["uses"],
+        email=row["email"],
+        revoked=row["revoked"],
+        revoked_at=row["revoked_at"],
+        accepted_by=[
+            InviteAcceptance(
+                user_id=a["user_id"],
+                name=a["name"] or a["email"].split("@")[0],
+                role=a["role"],
+                joined_at=a["joined_at"],
+            )
+            for a in row["accepted_by"]
+        ],
+    )
 
 
 class InviteAccepted(msgspec.Struct):

@@ -32,8 +32,11 @@ LIVE_STATUSES = (
 )
 # Roles that may watch any room on this server (the mock interviewers and operators).
 STAFF_ROLES = ("interviewer", "admin")
-# An invite link is for one interview; a week covers scheduling it and the replay after.
+# An invite link is for one interview: at most a week (scheduling it), and never past the end of
+# the session; those it admitted keep the replay.
 INVITE_LIFETIME = timedelta(days=7)
+# The room role an invite grants (docs/security.md, "Invites").
+INTERVIEWER_INVITE, PEER_INVITE = "interviewer", "peer"
 
 
 @dataclass(frozen=True)
@@ -137,14 +140,14 @@ class SessionService:
             raise NotFound("No such interview session.", code="session_not_found")
         if row["user_id"] == viewer.user_id:
             return Access(row, Role.CANDIDATE)
-        if viewer.role in STAFF_ROLES or await self._is_observer(session_id, viewer.user_id):
+        if viewer.role in STAFF_ROLES:
             return Access(row, Role.OBSERVER)
+        invited = await self._observer_role(session_id, viewer.user_id)
+        if invited == INTERVIEWER_INVITE:
+            return Access(row, Role.OBSERVER)
+        if invited is not None:
+            return Access(row, Role.PEER)
         raise NotFound("No such interview session.", code="session_not_found")
-
-    async def _is_observer(self, session_id: uuid.UUID, user_id: uuid.UUID) -> bool:
-        return await SessionObserver.exists().where(
-            (SessionObserver.session_id == session_id) & (SessionObserver.user_id == user_id)
-        )
 
     async def mine(self, user_id: uuid.UUID, limit: int) -> list[dict[str, Any]]:
         return await self._listing(InterviewSession.user_id == user_id, limit)
@@ -176,45 +179,144 @@ class SessionService:
         scores = await _scores([row["id"] for row in rows])
         return [{**row, "score": scores.get(row["id"])} for row in rows]
 
-    async def invite(self, viewer: Viewer, access: Access) -> tuple[str, datetime]:
-        if access.room_role != Role.CANDIDATE and viewer.role not in STAFF_ROLES:
+    async def invite(
+        self, viewer: Viewer, access: Access, email: str | None, max_uses: int
+    ) -> tuple[str, dict[str, Any]]:
+        """A new invite link for the room: (token, row). Staff invite interviewers; the
+        candidate invites peers, who see what the candidate sees and send no command."""
+        staff = viewer.role in STAFF_ROLES
+        if access.room_role != Role.CANDIDATE and not staff:
             raise Forbidden("Only the candidate or staff can invite observers.", code="forbidden")
+        if access.session["status"] not in LIVE_STATUSES:
+            raise Conflict(
+                "This session has ended; it takes no more observers.", code="session_ended"
+            )
         token = secrets.token_urlsafe(24)
-        expires = datetime.now(UTC) + INVITE_LIFETIME
-        await SessionInvite.insert(
+        now = datetime.now(UTC)
+        rows = await SessionInvite.insert(
             SessionInvite(
                 session_id=access.session["id"],
                 token_hash=_hash(token),
                 created_by=viewer.user_id,
-                created_at=datetime.now(UTC),
-                expires_at=expires,
+                created_at=now,
+                expires_at=now + INVITE_LIFETIME,
+                role=INTERVIEWER_INVITE if staff else PEER_INVITE,
+                max_uses=max_uses,
+                email=email,
             )
-        )
-        return token, expires
+        ).returning(*SessionInvite.all_columns())
+        return token, dict(rows[0])
 
     async def accept_invite(self, viewer: Viewer, token: str) -> uuid.UUID:
-        invite = (
-            await SessionInvite.select().where(SessionInvite.token_hash == _hash(token)).first()
-        )
-        if invite is None or invite["revoked"]:
-            raise NotFound("This invite link is not valid.", code="invite_invalid")
-        if invite["expires_at"] < datetime.now(UTC):
-            raise Conflict("This invite link has expired.", code="invite_expired")
-        owner = (
-            await InterviewSession.select(InterviewSession.user_id)
-            .where(InterviewSession.id == invite["session_id"])
-            .first()
-        )
-        if owner and owner["user_id"] != viewer.user_id:
+        """Admits the viewer to the invite's room, once per use; refused with a coded error
+        when the link is unknown, revoked, spent, expired, for another address, or the room
+        has ended. Accepting again as the same person spends nothing."""
+        async with SessionInvite._meta.db.transaction():
+            invite = await (
+                SessionInvite.select()
+                .where(SessionInvite.token_hash == _hash(token))
+                .lock_rows()
+                .first()
+            )
+            if invite is None or invite["revoked"]:
+                raise NotFound("This invite link is not valid.", code="invite_invalid")
+            session_id: uuid.UUID = invite["session_id"]
+            session = await self._row(session_id)
+            assert session is not None  # the invite row cascades with its session
+            if session["user_id"] == viewer.user_id:
+                return session_id  # the candidate opening their own link: nothing to grant
+            if await self._observer_role(session_id, viewer.user_id) == invite["role"]:
+                return session_id
+            if invite["expires_at"] < datetime.now(UTC) or session["status"] not in LIVE_STATUSES:
+                raise Conflict("This invite link has expired.", code="invite_expired")
+            if invite["email"] is not None and invite["email"] != await _email_of(viewer.user_id):
+                raise Forbidden("This invite is for another address.", code="invite_not_yours")
+            if invite["uses"] >= invite["max_uses"]:
+                raise Conflict("This invite link has been used.", code="invite_used")
+            await SessionInvite.update({SessionInvite.uses: SessionInvite.uses + 1}).where(
+                SessionInvite.id == invite["id"]
+            )
             await SessionObserver.insert(
                 SessionObserver(
-                    session_id=invite["session_id"],
+                    session_id=session_id,
                     user_id=viewer.user_id,
                     joined_at=datetime.now(UTC),
+                    role=invite["role"],
+                    invite_id=invite["id"],
                 )
-            ).on_conflict(action="DO NOTHING")
-        session_id: uuid.UUID = invite["session_id"]
+            ).on_conflict(
+                target=(SessionObserver.session_id, SessionObserver.user_id),
+                action="DO UPDATE",
+                values=[SessionObserver.role, SessionObserver.invite_id, SessionObserver.joined_at],
+            )
         return session_id
+
+    async def invites(self, viewer: Viewer, access: Access) -> list[dict[str, Any]]:
+        """The room's invites, newest first, each with who accepted it (owner and staff)."""
+        self._may_manage_invites(viewer, access)
+        rows = await (
+            SessionInvite.select(
+                *SessionInvite.all_columns(exclude=[SessionInvite.token_hash]),
+                SessionInvite.created_by.name.as_alias("created_by_name"),
+            )
+            .where(SessionInvite.session_id == access.session["id"])
+            .order_by(SessionInvite.created_at, ascending=False)
+        )
+        if not rows:
+            return []
+        accepted = await SessionObserver.select(
+            SessionObserver.invite_id,
+            SessionObserver.user_id,
+            SessionObserver.role,
+            SessionObserver.joined_at,
+            SessionObserver.user_id.name.as_alias("name"),
+            SessionObserver.user_id.email.as_alias("email"),
+        ).where(SessionObserver.invite_id.is_in([row["id"] for row in rows]))
+        by_invite: dict[uuid.UUID, list[dict[str, Any]]] = {}
+        for row in accepted:
+            by_invite.setdefault(row["invite_id"], []).append(row)
+        return [{**row, "accepted_by": by_invite.get(row["id"], [])} for row in rows]
+
+    async def revoke_invite(
+        self, viewer: Viewer, access: Access, invite_id: uuid.UUID
+    ) -> list[uuid.UUID]:
+        """Revokes the link and removes whoever it let in; returns their user ids."""
+        self._may_manage_invites(viewer, access)
+        async with SessionInvite._meta.db.transaction():
+            found = (
+                await SessionInvite.update(
+                    {SessionInvite.revoked: True, SessionInvite.revoked_at: datetime.now(UTC)}
+                )
+                .where(
+                    (SessionInvite.id == invite_id)
+                    & (SessionInvite.session_id == access.session["id"])
+                )
+                .returning(SessionInvite.id)
+            )
+            if not found:
+                raise NotFound("No such invite in this session.", code="invite_not_found")
+            removed = (
+                await SessionObserver.delete()
+                .where(SessionObserver.invite_id == invite_id)
+                .returning(SessionObserver.user_id)
+            )
+        return [row["user_id"] for row in removed]
+
+    @staticmethod
+    def _may_manage_invites(viewer: Viewer, access: Access) -> None:
+        if access.room_role != Role.CANDIDATE and viewer.role not in STAFF_ROLES:
+            raise Forbidden("Only the candidate or staff manage this room's invites.")
+
+    @staticmethod
+    async def _observer_role(session_id: uuid.UUID, user_id: uuid.UUID) -> str | None:
+        row = await (
+            SessionObserver.select(SessionObserver.role)
+            .where(
+                (SessionObserver.session_id == session_id) & (SessionObserver.user_id == user_id)
+            )
+            .first()
+        )
+        return None if row is None else str(row["role"])
 
     @staticmethod
     async def events(
@@ -255,6 +357,11 @@ class SessionService:
         )
         assert row is not None
         return row
+
+
+async def _email_of(user_id: uuid.UUID) -> str | None:
+    row = await User.select(User.email).where(User.id == user_id).first()
+    return None if row is None else str(row["email"])
 
 
 async def _scores(session_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:

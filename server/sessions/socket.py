@@ -4,6 +4,10 @@ One connection = one subscriber to the room's fan-out plus a command reader. Eve
 an `ack` or a coded `error` frame and the connection stays usable; only authentication, an
 unknown room and flooding close it, with 4xxx codes: 4000 + the HTTP status of the error
 (`server.errors.ERRORS`), 4400 for a malformed handshake, 4429 for flooding (docs/protocol.md).
+
+The connection follows its sign-in (`server.accounts.live`): it closes with 4401 when its
+session is revoked, when its token expires without an `auth` frame renewing it, or when the
+account's role changes, and with 4404 when the user may no longer see the room.
 """
 
 from __future__ import annotations
@@ -20,21 +24,23 @@ import msgspec
 from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
 
-from domain.commands import Actor, Join, Leave, Role
+from domain.commands import Actor, Join, Leave, Role, RoomRole
 from domain.decide import CLIENT_COMMAND_TYPES, decode_client_command
 from domain.errors import DomainError
 from rooms.errors import RoomError
 from rooms.frames import Snapshot, snapshot_frame
 from rooms.hub import Subscriber
 from rooms.service import SYSTEM
-from server.accounts.guards import authenticate_websocket, websocket_subprotocol
-from server.errors import AppError, error_frame, translate
+from server.accounts import users as accounts
+from server.accounts.guards import authenticate_token, authenticate_websocket, websocket_subprotocol
+from server.errors import AppError, BadRequest, TokenStale, error_frame, translate
 from server.sessions.service import Access, Viewer
 from server.sessions.socket_tools import TokenBucket
 
 if TYPE_CHECKING:
     from litestar.types import WebSocketDisconnectEvent, WebSocketReceiveEvent
 
+    from server.accounts.tokens import Principal
     from server.context import AppContext
 
 log = logging.getLogger("interview_rooms.ws")
@@ -75,6 +81,7 @@ class RoomConnection:
     # Slots: thousands of these live at once, and each idle one should cost little memory.
     __slots__ = (
         "_bucket",
+        "_ended",
         "_last_strike",
         "_send_lock",
         "_strikes",
@@ -83,6 +90,7 @@ class RoomConnection:
         "ctx",
         "name",
         "observer",
+        "principal",
         "room_role",
         "session_id",
         "socket",
@@ -92,25 +100,53 @@ class RoomConnection:
         self,
         socket: WebSocket[Any, Any, Any],
         ctx: AppContext,
-        viewer: Viewer,
+        principal: Principal,
         access: Access,
         name: str,
     ) -> None:
-        self.socket, self.ctx = socket, ctx
+        self.socket, self.ctx, self.principal = socket, ctx, principal
         self.session_id = str(access.session["id"])
         self.room_role = access.room_role
-        self.actor = Actor(user_id=str(viewer.user_id), role=access.room_role)
+        self.actor = Actor(user_id=str(principal.user_id), role=access.room_role)
         self.name = name
         self.observer = access.room_role == Role.OBSERVER
         self._send_lock = asyncio.Lock()
         self._bucket = TokenBucket(COMMANDS_PER_SEC, COMMAND_BURST)
         self._strikes = 0
         self._last_strike = 0.0
+        self._ended = False
         self.connection_id = uuid.uuid4().hex
 
     async def send_text(self, text: str) -> None:
         async with self._send_lock:
-            await self.socket.send_data(text)
+            if not self._ended:
+                await self.socket.send_data(text)
+
+    async def end(self, error: AppError) -> None:
+        """Says why in an error frame, then closes with the error's 4xxx code; the read loop
+        sees the close and the connection cleans up as after any disconnect."""
+        async with self._send_lock:
+            if self._ended:
+                return
+            self._ended = True
+            with contextlib.suppress(Exception):  # the client may be gone already
+                await self.socket.send_data(_encoder.encode(error_frame(error)).decode())
+                await self.socket.close(translate(error).close_code, error.code)
+
+    async def recheck(self) -> None:
+        """The account changed (role, an invite revoked): ends the socket if its token's role
+        is no longer the account's or the room is no longer the user's to see."""
+        try:
+            user = await accounts.get_user(self.principal.user_id)
+            if user["role"] != self.principal.role:
+                raise TokenStale("Your role changed; refresh the token and reconnect.")
+            viewer = Viewer(self.principal.user_id, user["role"])
+            access = await self.ctx.sessions.access(viewer, uuid.UUID(self.session_id))
+            if access.room_role != self.room_role:
+                raise TokenStale("Your place in this room changed; reconnect.")
+        except AppError as exc:
+            self.ctx.live.discard(self)
+            await self.end(exc)
 
     async def send(self, frame: dict[str, Any]) -> None:
         await self.send_text(_encoder.encode(frame).decode())
@@ -149,10 +185,12 @@ class RoomConnection:
         )
         await self.ctx.hub.subscribe(subscriber)
         self.ctx.heartbeats.add(self)
+        self.ctx.live.add(self)
         await self._presence(arriving=True)
         try:
             await self._read_loop()
         finally:
+            self.ctx.live.discard(self)
             self.ctx.hub.unsubscribe(subscriber)
             self.ctx.heartbeats.discard(self)
             with contextlib.suppress(Exception):
@@ -163,9 +201,8 @@ class RoomConnection:
         board, now = self.ctx.engine.presence, time.time()
         user = self.actor.user_id
         if arriving and await board.join(self.session_id, user, self.connection_id, now):
-            join = Join(
-                user_id=user, role="observer" if self.observer else "candidate", name=self.name
-            )
+            role = cast("RoomRole", self.room_role.value)
+            join = Join(user_id=user, role=role, name=self.name)
             await self.ctx.rooms.execute(self.session_id, join, SYSTEM)
         elif not arriving and await board.leave(self.session_id, user, self.connection_id, now):
             await self.ctx.rooms.execute(self.session_id, Leave(user_id=user), SYSTEM)
@@ -176,7 +213,7 @@ class RoomConnection:
             message = cast(
                 "WebSocketReceiveEvent | WebSocketDisconnectEvent", await self.socket.receive()
             )
-            if message["type"] == "websocket.disconnect":
+            if message["type"] == "websocket.disconnect" or self._ended:
                 return
             raw = message.get("text")
             raw = (
@@ -223,7 +260,26 @@ class RoomConnection:
             )
         if envelope["type"] == "ping":
             return {"type": "pong", "id": command_id, "server_time": round(time.time(), 3)}
+        if envelope["type"] == "auth":
+            return await self._renew(envelope.get("token"), command_id)
         return await self._command(envelope, command_id)
+
+    async def _renew(self, token: Any, command_id: Any) -> dict[str, Any]:
+        """`{"type": "auth", "token": <fresh access token>}`: the socket lives on past the old
+        token's expiry. The token must be the same user's; a changed role reconnects."""
+        if not isinstance(token, str) or not token:
+            return error_frame(BadRequest("'token' is an access token.", field="token"), command_id)
+        try:
+            principal = await authenticate_token(self.ctx, token)
+        except AppError as exc:
+            return error_frame(exc, command_id)
+        if principal.user_id != self.principal.user_id:
+            return _error(command_id, "token_mismatch", "That token is another user's.")
+        previous, self.principal = self.principal, principal
+        self.ctx.live.renewed(self, previous)
+        if principal.role != previous.role:
+            await self.recheck()
+        return {"type": "ack", "id": command_id, "seq": None, "expires_at": principal.expires_at}
 
     async def _command(self, envelope: dict[str, Any], command_id: Any) -> dict[str, Any]:
         try:
@@ -263,8 +319,7 @@ async def room_socket(
     try:
         after = _parse_after(socket.query_params.get("after"))
         principal = await authenticate_websocket(socket, ctx)
-        viewer = Viewer(principal.user_id, principal.role)
-        access = await ctx.sessions.access(viewer, session_id)
+        access = await ctx.sessions.access(Viewer(principal.user_id, principal.role), session_id)
     except ValueError:
         await _refuse(
             socket, BAD_REQUEST_CLOSE, _error(None, "bad_request", "'after' is a seq number.")
@@ -275,8 +330,8 @@ async def room_socket(
         return
     await socket.accept(subprotocols=websocket_subprotocol(socket))
     try:
-        name = await ctx.sessions.display_name(viewer.user_id)
-        await RoomConnection(socket, ctx, viewer, access, name).run(after)
+        name = await ctx.sessions.display_name(principal.user_id)
+        await RoomConnection(socket, ctx, principal, access, name).run(after)
     except WebSocketDisconnect:
         pass
     except Exception:

@@ -128,7 +128,7 @@ async def test_other_users_cannot_see_a_session_until_invited(
     accepted = await client.post(f"/invites/{invite['token']}/accept", headers=bearer(friend))
     assert accepted.status_code == 200 and accepted.json()["session_id"] == sid
     view = (await client.get(f"/sessions/{sid}", headers=bearer(friend))).json()
-    assert view["role"] == "observer"
+    assert view["role"] == "peer"  # invited by the candidate: watches, no notes
     forged = await client.post("/invites/not-a-real-token/accept", headers=bearer(stranger))
     assert forged.status_code == 404 and forged.json()["error"]["code"] == "invite_invalid"
     still_hidden = await client.get(f"/sessions/{sid}", headers=bearer(stranger))

@@ -87,6 +87,11 @@ function expiresSoon(held) {
   return held.expires_at - Date.now() / 1000 < (held.margin ?? REFRESH_MARGIN_SECS);
 }
 
+/** When accessToken() will next refresh (Unix seconds), or null when signed out. */
+export function accessTokenRenewsAt() {
+  return tokens ? tokens.expires_at - (tokens.margin ?? REFRESH_MARGIN_SECS) : null;
+}
+
 /** A usable access token, refreshed first if it is about to expire; null when signed out. */
 export async function accessToken() {
   if (!tokens) return null;
@@ -177,4 +182,5 @@ export function publicConfig() {
   return config;
 }
 
-const RETRY_AFTER_REFRESH = new Set(["token_expired", "token_revoked", "token_invalid"]);
+// token_stale: the account's role changed; a refresh brings a token with the new role.
+const RETRY_AFTER_REFRESH = new Set(["token_expired", "token_revoked", "token_invalid", "token_stale"]);

@@ -5,7 +5,7 @@
 // or refuses it; after a reconnect, pending commands are sent again with the same ids, which
 // the server applies once. Nothing the user did is dropped by a flaky network.
 
-import { accessToken, refresh } from "./api.js";
+import { accessToken, accessTokenRenewsAt, refresh } from "./api.js";
 import { closeMeaning, isClientCommand } from "./vocabulary.js";
 
 // Reconnect quickly after a blip, then back off so a down server is not hammered.
@@ -17,6 +17,9 @@ const SILENCE_LIMIT_MS = 65_000;
 const PING_EVERY_MS = 30_000;
 // A `room_busy` or rate-limited command is tried again after this pause.
 const RETRY_BUSY_MS = 400;
+// The socket closes when its access token expires unless a fresh one is sent on it (`auth`);
+// a renewal that failed (the network) is tried again after this pause.
+const RENEW_RETRY_MS = 5_000;
 
 // Closes after which reconnecting cannot help, keyed by the meaning the server serves for each
 // close code (GET /config). "unauthorized" first tries a refresh; "flooding" backs off; any
@@ -63,6 +66,7 @@ export class RoomSocket {
     clearInterval(this.pingTimer);
     clearTimeout(this.retryTimer);
     clearTimeout(this.silenceTimer);
+    clearTimeout(this.renewTimer);
     window.removeEventListener("online", this.onOnline);
     this.ws?.close(1000, "leaving");
     for (const entry of this.pending.values()) entry.reject(new CommandError("closed", "You left the room."));
@@ -139,8 +143,33 @@ export class RoomSocket {
     this.attempts = 0;
     this.handlers.status("open");
     this.watchSilence();
+    this.scheduleRenewal();
     this.resendPending();
     this.ping();
+  }
+
+  /** Sends a fresh access token on the live socket before the one it opened with expires. */
+  scheduleRenewal() {
+    clearTimeout(this.renewTimer);
+    const at = accessTokenRenewsAt();
+    if (at === null) return;
+    const wait = Math.max(RENEW_RETRY_MS, at * 1000 - Date.now() + 250);
+    this.renewTimer = setTimeout(() => this.renew(), wait);
+  }
+
+  async renew() {
+    if (!this.open) return;
+    let token = null;
+    try {
+      token = await accessToken();
+    } catch {
+      // the network: tried again below; a socket that outlives its token is closed and resumed
+    }
+    if (token && this.open) {
+      this.counter += 1;
+      this.ws.send(JSON.stringify({ type: "auth", id: `${this.prefix}-a${this.counter}`, token }));
+    }
+    if (this.open) this.scheduleRenewal();
   }
 
   resendPending() {
@@ -205,6 +234,7 @@ export class RoomSocket {
   async closed(ws, event) {
     if (ws !== this.ws) return;
     clearTimeout(this.silenceTimer);
+    clearTimeout(this.renewTimer);
     this.ws = null;
     if (this.stopped) return;
     const meaning = closeMeaning(event.code);

@@ -59,9 +59,11 @@ function inviteBox(sessionId) {
   const link = h("input", { id, type: "text", readOnly: true, class: "invite-link" });
   const copied = h("span", { class: "form-status", role: "status" });
   const copy = h("button", { type: "button", class: "secondary", onclick: copyLink }, "Copy");
+  const list = h("ul", { class: "invite-list" });
   const el = h("div", { class: "invite", hidden: true },
-    h("label", { for: id }, "Invite link (valid for 7 days): anyone signed in who opens it can watch and take notes"),
-    h("div", { class: "row" }, link, copy, copied));
+    h("label", { for: id },
+      "Invite link, for one person, until the session ends: they watch what you see, never an interviewer's notes"),
+    h("div", { class: "row" }, link, copy, copied), list);
   const button = h("button", { class: "secondary", onclick: create }, "Invite an observer");
 
   async function create() {
@@ -72,12 +74,33 @@ function inviteBox(sessionId) {
       el.hidden = false;
       link.focus();
       link.select();
+      await showInvites();
     } catch (error) {
       el.hidden = false;
       copied.textContent = error.message;
     } finally {
       button.disabled = false;
     }
+  }
+
+  /** The room's links, who accepted each, and a button to revoke a link (and that access). */
+  async function showInvites() {
+    const invites = await api(`/sessions/${sessionId}/invites`);
+    list.replaceChildren(...invites.filter((invite) => !invite.revoked).map((invite) => {
+      const who = invite.accepted_by.map((person) => person.name).join(", ");
+      const revoke = h("button", { type: "button", class: "danger-outline small", onclick: async () => {
+        revoke.disabled = true;
+        try {
+          await api(`/sessions/${sessionId}/invites/${invite.id}`, { method: "DELETE" });
+          await showInvites();
+        } catch (error) {
+          copied.textContent = error.message;
+          revoke.disabled = false;
+        }
+      } }, "Revoke");
+      return h("li", {},
+        h("span", {}, who ? `Accepted by ${who}` : `Not used yet (${invite.uses}/${invite.max_uses})`), " ", revoke);
+    }));
   }
 
   async function copyLink() {

@@ -1,4 +1,4 @@
-// An invite link (#/invite/<token>): accept it, then open the room as an observer.
+// An invite link (#/invite/<token>): accept it, then open the room as an observer or a peer.
 
 import { api } from "../api.js";
 import { h } from "../dom.js";
@@ -6,6 +6,8 @@ import { h } from "../dom.js";
 const MESSAGES = {
   invite_invalid: "This invite link is not valid. Ask the candidate for a new one.",
   invite_expired: "This invite link has expired. Ask the candidate for a new one.",
+  invite_used: "This invite link has already been used. Ask the candidate for a new one.",
+  invite_not_yours: "This invite is for another email address. Sign in with that address.",
 };
 
 export async function inviteView(root, { token }, ctx) {

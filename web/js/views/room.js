@@ -106,7 +106,7 @@ export async function roomView(root, { id }, ctx) {
       },
       onAbandon: () => command("abandon").then(() => ""),
     });
-  } else {
+  } else if (role === "observer") {
     parts.tools = observerTools({
       onHint: (text) => command("hint", { text }),
       onNote: (text) => command("note", { text }),
@@ -118,7 +118,7 @@ export async function roomView(root, { id }, ctx) {
   const replayLink = h("a", { href: `#/replay/${view.id}`, class: "button secondary", hidden: true }, "Replay this session");
   const room = h("div", { class: `room role-${role}` },
     h("header", { class: "room-head" },
-      questionHeader(view.question, role === "observer" ? "Observing" : null),
+      questionHeader(view.question, { observer: "Observing", peer: "Watching" }[role] ?? null),
       h("div", { class: "room-status" }, parts.timer.el, connection)),
     parts.phases.el,
     h("div", { class: "room-grid" },
