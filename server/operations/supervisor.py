@@ -17,6 +17,7 @@ import time
 from typing import TYPE_CHECKING
 
 from server.operations.bootstrap import resolved, with_db
+from server.operations.credentials import redact_url
 from server.operations.embedded import _die_with_parent
 
 if TYPE_CHECKING:
@@ -78,8 +79,9 @@ def supervise(settings: Settings, args: argparse.Namespace) -> int:
             "DATABASE_URL": ready.database_url or "",
             "REDIS_URL": ready.redis_url or "",
         }
-        log.info("database %s", ready.database_url)
-        log.info("redis    %s", ready.redis_url)
+        # The URLs carry the servers' passwords (the embedded ones' or the operator's).
+        log.info("database %s", redact_url(ready.database_url or ""))
+        log.info("redis    %s", redact_url(ready.redis_url or ""))
         log.info("data in  %s", ready.data_dir)
         children = [_spawn(["serve"], env), _spawn(["worker", "--workers", str(args.workers)], env)]
         log.info("open http://%s:%d  (Ctrl-C stops everything)", ready.host, ready.port)

@@ -82,3 +82,9 @@ def test_run_serves_then_ctrl_c_stops_everything_and_data_survives(tmp_path: Pat
         assert _ctrl_c(second) == 0
     assert _servers_of(data_dir) == []
     assert "question bank: 0 created" in log.read_text()
+    passwords = [
+        (data_dir / "credentials" / f"{name}_password").read_text().strip()
+        for name in ("postgres", "valkey")
+    ]
+    assert not [secret for secret in passwords if secret in log.read_text()], "no password logged"
+    assert "redis://:[redacted]@127.0.0.1:" in log.read_text()

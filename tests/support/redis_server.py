@@ -2,6 +2,8 @@
 
 Each server is its own process on a free port of 127.0.0.1 with nothing on disk (`--save ''
 --appendonly no`), so a test may flush it freely; the machine's own Redis (6379) is never used.
+Like the embedded Valkey, each one has a random password (`requirepass`, given on its standard
+input so no `ps` shows it): another local account cannot use it while the tests run.
 If /usr/bin/redis-server is missing, `ensure_redis_server` installs Debian's package the way
 tests/setup_browser.py installs Chromium (root and apt-get), or says why it cannot.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -61,10 +64,13 @@ def _die_with_parent() -> None:
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def _pong(port: int) -> bool:
+def _pong(port: int, password: str) -> bool:
     with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2) as sock:
-        sock.sendall(b"PING\r\n")
-        return sock.recv(16).startswith(b"+PONG")
+        sock.sendall(f"AUTH {password}\r\nPING\r\n".encode())
+        replies = b""
+        while replies.count(b"\r\n") < 2 and (chunk := sock.recv(64)):
+            replies += chunk
+        return replies == b"+OK\r\n+PONG\r\n"
     return False
 
 
@@ -76,11 +82,12 @@ class PrivateServer:
     dir: Path
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
+    password: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
     _log: IO[bytes] | None = field(default=None, repr=False)
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        return f"redis://:{self.password}@127.0.0.1:{self.port}/0"
 
     @property
     def log_path(self) -> Path:
@@ -95,7 +102,8 @@ class PrivateServer:
         raise RuntimeError(f"{self.executable} did not start:\n{self.log_tail()}")
 
     def _spawn_and_wait(self) -> bool:
-        argv = [self.executable, "--port", str(self.port), "--bind", "127.0.0.1"]
+        # "-": the password comes on standard input, as the embedded Valkey's does.
+        argv = [self.executable, "-", "--port", str(self.port), "--bind", "127.0.0.1"]
         argv += ["--save", "", "--appendonly", "no", "--dir", str(self.dir)]
         argv += ["--daemonize", "no", "--protected-mode", "yes"]
         self._log = self.log_path.open("ab")
@@ -103,15 +111,20 @@ class PrivateServer:
             argv,
             stdout=self._log,
             stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE,
             preexec_fn=_die_with_parent,
         )
+        assert self.process.stdin is not None
+        with contextlib.suppress(BrokenPipeError):  # one that died at once is seen just below
+            self.process.stdin.write(f"requirepass {self.password}\n".encode())
+        with contextlib.suppress(BrokenPipeError):
+            self.process.stdin.close()
         deadline = time.monotonic() + START_TIMEOUT_SECS
         while time.monotonic() < deadline:
             if self.process.poll() is not None:  # e.g. the port was taken meanwhile
                 self._log.close()
                 return False
-            if _pong(self.port):
+            if _pong(self.port, self.password):
                 return True
             time.sleep(0.02)
         self.stop()

@@ -1,5 +1,8 @@
 """Real Postgres and Redis for the suite: embedded from the wheels, or DATABASE_URL / REDIS_URL.
 
+The embedded ones are started by the code `make run` uses (EmbeddedServices), in the suite's own
+data directory, so they have generated passwords too and their URLs carry them.
+
 With DATABASE_URL set, the suite creates a fresh database on that server and drops it after.
 With REDIS_URL set, the suite uses that Redis database and flushes it first: point it at a
 disposable one.
