@@ -20,6 +20,7 @@ Hierarchy:
       NotFound                    404  not_found / question_not_found / session_not_found
       Conflict                    409  conflict / google_account_mismatch
       RateLimited                 429  carries `retry_after` seconds
+        OtpAttemptsExhausted      429  otp_attempts_exhausted (failed guesses per address and hour)
       NotEnabled                  501  google_disabled
       Unavailable                 503  email_unavailable / google_unavailable
     domain.errors.DomainError     rule broken in the room model (409 unless listed in `ERRORS`)
@@ -82,6 +83,11 @@ class Conflict(AppError):
 
 class RateLimited(AppError):
     code = "rate_limited"
+
+
+# Refused before the code is looked at, so even the right code waits out the window.
+class OtpAttemptsExhausted(RateLimited):
+    code = "otp_attempts_exhausted"
 
 
 class Unavailable(AppError):

@@ -76,6 +76,8 @@ class Settings:
     auth_refresh_grace_secs: float = DEFAULT_AUTH_REFRESH_GRACE_SECS
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)
     public_url: str | None = None
+    # Proxies whose X-Forwarded-For uvicorn believes; None = the TCP peer is the client.
+    forwarded_allow_ips: str | None = None
     log_level: str = "INFO"
     task_redelivery_secs: float = DEFAULT_TASK_REDELIVERY_SECS
     evaluation_timeout_secs: float = DEFAULT_EVALUATION_TIMEOUT_SECS
@@ -285,6 +287,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         ),
         allowed_origins=tuple(o for o in origins if o),
         public_url=(_url(environ, "PUBLIC_URL", ("http", "https")) or "").rstrip("/") or None,
+        forwarded_allow_ips=_get(environ, "FORWARDED_ALLOW_IPS"),
         log_level=_choice(
             environ, "LOG_LEVEL", ("debug", "info", "warning", "error"), "info"
         ).upper(),

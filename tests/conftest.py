@@ -93,6 +93,8 @@ def app_env(
         "GOOGLE_CLIENT_ID": GOOGLE_CLIENT_ID,
         "GOOGLE_JWKS_URL": jwks.url,
         "AUTH_REFRESH_GRACE_SECS": str(TEST_REFRESH_GRACE_SECS),
+        # The test client is the app's proxy: each test's X-Forwarded-For is its own client IP.
+        "FORWARDED_ALLOW_IPS": "127.0.0.1",
     }
 
 

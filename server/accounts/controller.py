@@ -25,8 +25,9 @@ from server.limits import AUTH_BODY_BYTES
 
 
 def client_info(request: Request[Any, Any, Any]) -> ClientInfo:
-    """The peer address as uvicorn sees it: behind a proxy, only if uvicorn trusts that proxy
-    (`--forwarded-allow-ips` / FORWARDED_ALLOW_IPS); otherwise every user is the proxy."""
+    """The peer address as uvicorn reports it. `interview-rooms serve` lets uvicorn take it
+    from X-Forwarded-For only when FORWARDED_ALLOW_IPS is set, and only from those proxies;
+    otherwise it is the TCP peer (behind a proxy, every user is the proxy)."""
     host = request.client.host if request.client else ""
     return ClientInfo(ip=host, user_agent=request.headers.get("user-agent", ""))
 

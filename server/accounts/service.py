@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from server.accounts import mailer, otp, ratelimit
@@ -9,6 +10,7 @@ from server.accounts import refresh_families as sessions
 from server.accounts import users as accounts
 from server.accounts.schemas import OtpRequested, TokenAnswer
 from server.accounts.tokens import Principal, issue_access_token
+from server.errors import Unavailable
 
 if TYPE_CHECKING:
     from server.accounts.google import GoogleVerifier
@@ -19,22 +21,42 @@ if TYPE_CHECKING:
 OTP_SENT_MESSAGE = "If that address can receive mail, a sign-in code is on its way."
 
 
-async def request_otp(ctx: AppContext, email: str, client: ClientInfo) -> OtpRequested:
-    """Mails a code; answers the same whether or not the address has an account."""
+async def request_otp(
+    ctx: AppContext, email: str, client: ClientInfo, now: datetime | None = None
+) -> OtpRequested:
+    """Mails a code unless the address's current one is fresh (`otp.mail_due`); answers the
+    same either way, and whether or not the address has an account.
+
+    Only the requester is refused (429): per client IP, and per client IP and address.
+    """
     email = otp.normalise_email(email)
+    now = now or datetime.now(UTC)
     await ratelimit.enforce(
         ctx.redis,
         (otp.OTP_REQUESTS_PER_IP, client.ip),
-        (otp.OTP_REQUESTS_PER_EMAIL, email),
+        (otp.OTP_REQUESTS_PER_IP_AND_EMAIL, f"{client.ip}\n{email}"),
+        now=now.timestamp(),
     )
-    code = await otp.issue_code(ctx.settings, email)
-    await mailer.send_code(ctx.settings, email, code, otp.OTP_TTL_SECS // 60)
+    code = await otp.issue_code(ctx.settings, email, now)
+    if code is not None:
+        await _mail(ctx.settings, email, code)
     return OtpRequested(message=OTP_SENT_MESSAGE, expires_in=otp.OTP_TTL_SECS)
 
 
-async def verify_otp(ctx: AppContext, email: str, code: str, client: ClientInfo) -> TokenAnswer:
+async def _mail(settings: Settings, email: str, code: str) -> None:
+    try:
+        await mailer.send_code(settings, email, code, otp.OTP_TTL_SECS // 60)
+    except Unavailable:
+        # Never delivered: the next request must mail a new code, not wait out the spacing.
+        await otp.retire_code(settings, email, code)
+        raise
+
+
+async def verify_otp(
+    ctx: AppContext, email: str, code: str, client: ClientInfo, now: datetime | None = None
+) -> TokenAnswer:
     email = otp.normalise_email(email)
-    await otp.consume_code(ctx.settings, email, code)
+    await otp.consume_code(ctx.settings, ctx.redis, email, code, now)
     user = await accounts.login_by_email(email)
     return await _signed_in(ctx.settings, user, client)
 

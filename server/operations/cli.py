@@ -56,7 +56,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             log_level=ready.log_level.lower(),
             # Access and handshake lines carry URLs: tokens in them are redacted.
             log_config=uvicorn_log_config(LOGGING_CONFIG),
-            proxy_headers=True,
+            # X-Forwarded-For is believed only from the proxies the operator names; without
+            # them uvicorn would trust any local process that sends the header (127.0.0.1).
+            proxy_headers=ready.forwarded_allow_ips is not None,
+            forwarded_allow_ips=ready.forwarded_allow_ips,
             ws_max_size=WS_HARD_LIMIT_BYTES,
             ws="websockets-sansio",
             # Per-message deflate keeps a zlib stream per socket (~60 KB each, measured);

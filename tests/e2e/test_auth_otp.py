@@ -13,9 +13,11 @@ import pytest
 from domain.tables import EmailOtp, User
 from server.accounts import mailer
 from server.accounts.otp import (
+    OTP_FAILED_GUESSES_PER_EMAIL,
+    OTP_MAIL_SPACING_SECS,
     OTP_MAX_WRONG_GUESSES,
-    OTP_REQUESTS_PER_EMAIL,
     OTP_REQUESTS_PER_IP,
+    OTP_REQUESTS_PER_IP_AND_EMAIL,
     code_digest,
 )
 from server.errors import Unavailable, translate
@@ -123,18 +125,49 @@ async def test_a_code_works_once(http: httpx.AsyncClient, smtp: SmtpServer) -> N
     assert again.status_code == 400 and again.json()["error"]["code"] == "otp_invalid"
 
 
+async def a_minute_passes(address: str) -> None:
+    """Backdates the address's codes by the mail spacing, as if that long had gone by."""
+    await EmailOtp.update(
+        {EmailOtp.created_at: EmailOtp.created_at - timedelta(seconds=OTP_MAIL_SPACING_SECS)}
+    ).where(EmailOtp.email == address)
+
+
 async def test_a_new_request_supersedes_the_earlier_code(
     http: httpx.AsyncClient, smtp: SmtpServer
 ) -> None:
     address = new_address()
     await request_code(http, address)
     old = smtp.code_for(address)
+    await a_minute_passes(address)
     await request_code(http, address)
+    assert len(smtp.to(address)) == 2
     new = smtp.code_for(address)
     if old != new:  # one in a million they are the same
         refused = await verify(http, address, old)
         assert refused.json()["error"]["code"] == "otp_invalid"
     assert (await verify(http, address, new)).status_code == 200
+
+
+async def test_a_request_within_the_spacing_mails_nothing_and_the_code_in_the_inbox_works(
+    http: httpx.AsyncClient, smtp: SmtpServer
+) -> None:
+    address = new_address()
+    first = await request_code(http, address)
+    again = await request_code(http, address)
+    assert again.status_code == 202 and again.json() == first.json()
+    assert len(smtp.to(address)) == 1
+    assert (await verify(http, address, smtp.code_for(address))).status_code == 200
+
+
+async def test_a_locked_code_is_replaced_at_once(http: httpx.AsyncClient, smtp: SmtpServer) -> None:
+    address = new_address()
+    await request_code(http, address)
+    locked = smtp.code_for(address)
+    for _ in range(OTP_MAX_WRONG_GUESSES):
+        await verify(http, address, wrong(locked))
+    assert (await request_code(http, address)).status_code == 202
+    assert len(smtp.to(address)) == 2, "the spacing holds back only a code that still works"
+    assert (await verify(http, address, smtp.code_for(address))).status_code == 200
 
 
 async def test_the_sixth_wrong_guess_finds_the_code_locked(
@@ -186,18 +219,66 @@ async def test_an_address_without_a_code_gets_otp_invalid(
     assert (response.status_code, response.json()["error"]["code"]) == (400, "otp_invalid")
 
 
-async def test_requests_per_address_are_limited_with_retry_after(
+async def test_requests_per_client_and_address_are_limited_with_retry_after(
     http: httpx.AsyncClient,
 ) -> None:
-    address = new_address()
-    for _ in range(OTP_REQUESTS_PER_EMAIL.max_hits):
-        assert (await request_code(http, address)).status_code == 202
-    limited = await request_code(http, address)
+    address, ip = new_address(), client_ip()
+    for _ in range(OTP_REQUESTS_PER_IP_AND_EMAIL.max_hits):
+        assert (await request_code(http, address, ip)).status_code == 202
+    limited = await request_code(http, address, ip)
     assert limited.status_code == 429
     retry_after = int(limited.headers["Retry-After"])
-    assert 0 < retry_after <= OTP_REQUESTS_PER_EMAIL.window_secs
+    assert 0 < retry_after <= OTP_REQUESTS_PER_IP_AND_EMAIL.window_secs
     error = limited.json()["error"]
     assert error["code"] == "rate_limited" and error["retry_after"] == retry_after
+    assert (await request_code(http, new_address(), ip)).status_code == 202
+    assert (await request_code(http, address)).status_code == 202, "another client still asks"
+
+
+async def test_an_attacker_on_other_ips_cannot_keep_the_owner_from_signing_in(
+    http: httpx.AsyncClient, smtp: SmtpServer
+) -> None:
+    """The old per-address limit: five requests from anywhere locked the owner out."""
+    victim = new_address()
+    for attacker in [client_ip() for _ in range(4)]:
+        answers = [
+            await request_code(http, victim, attacker)
+            for _ in range(OTP_REQUESTS_PER_IP_AND_EMAIL.max_hits + 2)
+        ]
+        assert [a.status_code for a in answers][-2:] == [429, 429], "each attacker is stopped"
+    assert len(smtp.to(victim)) == 1, "however many ask, one mail per spacing"
+
+    owner = await request_code(http, victim, client_ip())
+    assert owner.status_code == 202 and owner.json() == answers[0].json()
+    signed_in = await verify(http, victim, smtp.code_for(victim))
+    assert signed_in.status_code == 200 and signed_in.json()["user"]["email"] == victim
+
+
+async def test_failed_guesses_per_address_are_capped_and_even_the_right_code_waits(
+    http: httpx.AsyncClient, smtp: SmtpServer
+) -> None:
+    address = new_address()
+    await request_code(http, address)
+    first = smtp.code_for(address)
+    answers = [
+        (await verify(http, address, wrong(first))).json()["error"]["code"]
+        for _ in range(OTP_FAILED_GUESSES_PER_EMAIL.max_hits)
+    ]
+    assert set(answers) == {"otp_invalid", "otp_locked"}, "every refusal counts"
+    await request_code(http, address)  # the locked code is replaced at once
+    right = smtp.code_for(address)
+
+    refused = await verify(http, address, right)
+    assert refused.status_code == 429
+    error = refused.json()["error"]
+    assert error["code"] == "otp_attempts_exhausted"
+    retry_after = int(refused.headers["Retry-After"])
+    assert error["retry_after"] == retry_after
+    assert 0 < retry_after <= OTP_FAILED_GUESSES_PER_EMAIL.window_secs
+    current = await EmailOtp.select(EmailOtp.attempts).where(
+        (EmailOtp.email == address) & EmailOtp.used.eq(False)
+    )
+    assert current == [{"attempts": 0}], "the refused code was not even looked at"
 
 
 async def test_requests_per_client_ip_are_limited(http: httpx.AsyncClient) -> None:

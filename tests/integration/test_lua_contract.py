@@ -3,8 +3,8 @@ use them, on each server the product supports: Valkey 8 (the wheel's) and Redis 
 
 Each server is a private process started for this module (tests/support/redis_server.py); every
 test gets a flushed database and first checks which server and version it is talking to. Time is
-the scripts' `now` argument, never a sleep; where a key's own TTL is the clock (leases, rate
-limits), the test shortens or deletes the key to stand for time passing.
+the scripts' `now` argument, never a sleep; where a key's own TTL is the clock (leases), the
+test shortens or deletes the key to stand for time passing.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from rooms import keys
 from rooms.frames import Snapshot
 from rooms.presence import PRESENCE_TTL_SECS, PresenceBoard
 from rooms.store import COMMAND_DEDUPE_TTL_SECS, RETAINED_EVENTS, AppendResult, RoomStore
-from server.accounts.ratelimit import Limit, enforce, hit, limit_key
+from server.accounts.ratelimit import Limit, blocked_for, enforce, hit, limit_key
 from server.errors import RateLimited
 from tests.support.redis_server import (
     REDIS_SERVER,
@@ -503,7 +503,7 @@ async def test_concurrent_acquirers_get_one_lease(
     assert sorted(acquired) == [False] * 7 + [True]
 
 
-# ratelimit.lua — server.accounts.ratelimit.hit / enforce
+# ratelimit.lua — server.accounts.ratelimit.hit / blocked_for / enforce
 
 OTP_PER_EMAIL = Limit("contract-email", max_hits=3, window_secs=60)
 
@@ -512,52 +512,78 @@ async def test_hits_count_per_subject_and_limit_and_are_refused_past_it(
     redis: aioredis.Redis,
 ) -> None:
     subject = "a@example.test"
-    assert [await hit(redis, OTP_PER_EMAIL, subject) for _ in range(3)] == [0, 0, 0]
-    assert 1 <= await hit(redis, OTP_PER_EMAIL, subject) <= 60
-    assert 1 <= await hit(redis, OTP_PER_EMAIL, subject) <= 60
-    assert await hit(redis, OTP_PER_EMAIL, "b@example.test") == 0
-    assert await hit(redis, Limit("contract-other", 3, 60), subject) == 0
-    await redis.delete(limit_key(OTP_PER_EMAIL, subject))  # the window ran out
-    assert await hit(redis, OTP_PER_EMAIL, subject) == 0
+    assert [await hit(redis, OTP_PER_EMAIL, subject, T0) for _ in range(3)] == [0, 0, 0]
+    assert await hit(redis, OTP_PER_EMAIL, subject, T0) == 60
+    assert await hit(redis, OTP_PER_EMAIL, subject, T0 + 59) == 1
+    assert await hit(redis, OTP_PER_EMAIL, "b@example.test", T0) == 0
+    assert await hit(redis, Limit("contract-other", 3, 60), subject, T0) == 0
+    assert await hit(redis, OTP_PER_EMAIL, subject, T0 + 60) == 0, "the window ran out"
 
 
 async def test_the_window_starts_at_the_first_hit_and_later_hits_do_not_extend_it(
     redis: aioredis.Redis,
 ) -> None:
     key = limit_key(OTP_PER_EMAIL, "a@example.test")
-    assert await hit(redis, OTP_PER_EMAIL, "a@example.test") == 0
+    assert await hit(redis, OTP_PER_EMAIL, "a@example.test", T0) == 0
     assert 0 < await redis.ttl(key) <= 60
-    await redis.expire(key, 5)  # as if 55 s of the window had passed
-    assert await hit(redis, OTP_PER_EMAIL, "a@example.test") == 0
-    assert await hit(redis, OTP_PER_EMAIL, "a@example.test") == 0
-    assert 1 <= await hit(redis, OTP_PER_EMAIL, "a@example.test") <= 5
+    assert await hit(redis, OTP_PER_EMAIL, "a@example.test", T0 + 55) == 0
+    assert await hit(redis, OTP_PER_EMAIL, "a@example.test", T0 + 55) == 0
+    assert await hit(redis, OTP_PER_EMAIL, "a@example.test", T0 + 55) == 5
+    assert 0 < await redis.pttl(key) <= 5000, "the key lives until the window's end, no longer"
+    assert await hit(redis, OTP_PER_EMAIL, "a@example.test", T0 + 60) == 0
+
+
+async def test_fractions_of_a_second_are_kept_and_waits_round_up(redis: aioredis.Redis) -> None:
+    for _ in range(3):
+        await hit(redis, OTP_PER_EMAIL, "a@example.test", T0)
+    assert await blocked_for(redis, OTP_PER_EMAIL, "a@example.test", T0 + 58.5) == 2
+    assert await blocked_for(redis, OTP_PER_EMAIL, "a@example.test", T0 + 59.5) == 1
+    assert await blocked_for(redis, OTP_PER_EMAIL, "a@example.test", T0 + 60) == 0
+
+
+async def test_asking_counts_nothing(redis: aioredis.Redis) -> None:
+    for _ in range(5):
+        assert await blocked_for(redis, OTP_PER_EMAIL, "a@example.test", T0) == 0
+    assert not await redis.exists(limit_key(OTP_PER_EMAIL, "a@example.test"))
+    for _ in range(2):
+        await hit(redis, OTP_PER_EMAIL, "a@example.test", T0)
+    assert await blocked_for(redis, OTP_PER_EMAIL, "a@example.test", T0 + 1) == 0
+    assert await hit(redis, OTP_PER_EMAIL, "a@example.test", T0 + 1) == 0
+    assert await blocked_for(redis, OTP_PER_EMAIL, "a@example.test", T0 + 1) == 59
+
+
+async def test_a_lagging_clock_waits_no_longer_than_a_window(redis: aioredis.Redis) -> None:
+    for _ in range(3):
+        await hit(redis, OTP_PER_EMAIL, "a@example.test", T0)
+    assert await blocked_for(redis, OTP_PER_EMAIL, "a@example.test", T0 - 30) == 60
+    assert await hit(redis, OTP_PER_EMAIL, "a@example.test", T0 - 30) == 60
 
 
 async def test_concurrent_hits_let_exactly_the_limit_through(
     redis: aioredis.Redis, other: aioredis.Redis
 ) -> None:
     waits = await asyncio.gather(
-        *(hit(client, OTP_PER_EMAIL, "a@example.test") for client in (redis, other) * 10)
+        *(hit(client, OTP_PER_EMAIL, "a@example.test", T0) for client in (redis, other) * 10)
     )
     assert waits.count(0) == OTP_PER_EMAIL.max_hits
 
 
 async def test_a_counter_left_without_expiry_gets_one(redis: aioredis.Redis) -> None:
     key = limit_key(OTP_PER_EMAIL, "a@example.test")
-    await redis.set(key, 10)
-    assert await hit(redis, OTP_PER_EMAIL, "a@example.test") == OTP_PER_EMAIL.window_secs
+    await redis.hset(key, mapping={"start": T0, "count": 10})
+    assert await hit(redis, OTP_PER_EMAIL, "a@example.test", T0) == OTP_PER_EMAIL.window_secs
     assert 0 < await redis.ttl(key) <= OTP_PER_EMAIL.window_secs
 
 
 async def test_enforce_raises_at_the_first_limit_exceeded(redis: aioredis.Redis) -> None:
     per_email, per_ip = Limit("contract-e", 2, 60), Limit("contract-ip", 3, 600)
     checks = ((per_email, "a@example.test"), (per_ip, "127.0.0.1"))
-    await enforce(redis, *checks)
-    await enforce(redis, *checks)
+    await enforce(redis, *checks, now=T0)
+    await enforce(redis, *checks, now=T0)
     with pytest.raises(RateLimited) as raised:
-        await enforce(redis, *checks)
+        await enforce(redis, *checks, now=T0 + 10)
     assert raised.value.code == "rate_limited"
-    assert 1 <= raised.value.fields["retry_after"] <= 60
+    assert raised.value.fields["retry_after"] == 50
     # The limits after the exceeded one were not counted: the IP has had two hits, not three.
-    assert await hit(redis, per_ip, "127.0.0.1") == 0
-    assert await hit(redis, per_ip, "127.0.0.1") > 0
+    assert await hit(redis, per_ip, "127.0.0.1", T0) == 0
+    assert await hit(redis, per_ip, "127.0.0.1", T0) > 0

@@ -66,8 +66,8 @@ class SmtpServer:
 def client_ip() -> str:
     """A fresh address from the benchmarking range (RFC 2544), sent as X-Forwarded-For.
 
-    uvicorn trusts forwarded headers from 127.0.0.1, so each test is its own client and the
-    per-IP limits of one test do not spill into the next.
+    The suite's app runs with FORWARDED_ALLOW_IPS=127.0.0.1 (tests/conftest.py), so each test is
+    its own client and the per-IP limits of one test do not spill into the next.
     """
     return f"198.18.{random.randrange(256)}.{random.randrange(1, 255)}"
 
