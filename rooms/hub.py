@@ -60,7 +60,10 @@ class Subscriber:
 
     __slots__ = (
         "_closed",
+        "_max_pending_chars",
+        "_on_overflow",
         "_pending",
+        "_pending_chars",
         "_queue_frames",
         "_resync",
         "_send",
@@ -80,9 +83,15 @@ class Subscriber:
         send: Callable[[str], Awaitable[None]],
         resync: Callable[[], Awaitable[int]],
         queue_frames: int = SUBSCRIBER_QUEUE_FRAMES,
+        max_queued_chars: int | None = None,
+        on_overflow: Callable[[], None] | None = None,
     ) -> None:
         self.session_id, self.observer, self.last_seq = session_id, observer, last_seq
         self._queue_frames = queue_frames
+        # A subscriber that stops reading while its room keeps going: past this many queued
+        # characters it is closed and `on_overflow` lets its socket go (slow-consumer policy).
+        self._max_pending_chars, self._on_overflow = max_queued_chars, on_overflow
+        self._pending_chars = 0
         self._store, self._send, self._resync = store, send, resync
         self._pending: list[Delivery | _CatchUp] = []
         self._writer: asyncio.Task[None] | None = None
@@ -92,6 +101,13 @@ class Subscriber:
         if self._closed:
             return
         if len(self._pending) < self._queue_frames:
+            if isinstance(item, Delivery) and self._max_pending_chars is not None:
+                self._pending_chars += len(item.text)
+                if self._pending_chars > self._max_pending_chars:
+                    self.close()
+                    if self._on_overflow is not None:
+                        self._on_overflow()
+                    return
             self._pending.append(item)
         else:
             # Too far behind to queue: remember how far the room went, and read that from the
@@ -106,9 +122,14 @@ class Subscriber:
         if self._writer is None:
             self._writer = asyncio.create_task(self._drain())
 
+    @property
+    def queued_chars(self) -> int:
+        return self._pending_chars
+
     def close(self) -> None:
         self._closed = True
         self._pending.clear()
+        self._pending_chars = 0
 
     async def wait_idle(self) -> None:
         """Waits until everything offered so far has been written (or failed)."""
@@ -120,6 +141,8 @@ class Subscriber:
             while self._pending and not self._closed:
                 item = self._pending.pop(0)
                 await self._handle(item)
+                if isinstance(item, Delivery):
+                    self._pending_chars = max(0, self._pending_chars - len(item.text))
         except Exception:  # the socket went away; its reader notices and unsubscribes
             log.debug("delivery to a socket failed", exc_info=True)
             self._closed = True

@@ -18,6 +18,7 @@ from evaluator.store import EvaluationStore
 from rooms.engine import RoomEngine
 from server.accounts.live import LiveSockets
 from server.operations import db
+from server.sessions.quotas import Quotas
 from server.sessions.service import SessionService
 from server.sessions.socket_tools import Heartbeats
 
@@ -62,6 +63,7 @@ class AppContext:
         self.progress = ProgressStore(db.pool)
         self.heartbeats = Heartbeats()
         self.live = LiveSockets(self.redis)
+        self.quotas = Quotas(self.redis)
         self._heartbeat_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:

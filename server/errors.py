@@ -19,7 +19,9 @@ Hierarchy:
         OriginForbidden           403  origin_forbidden (WebSocket Origin not allowed)
       NotFound                    404  not_found / question_not_found / session_not_found
       Conflict                    409  conflict / google_account_mismatch
+      SlowConsumer                408  slow_consumer (a socket too far behind its room's events)
       RateLimited                 429  carries `retry_after` seconds
+        TooManySockets            429  too_many_sockets (per user, or per client address)
         OtpAttemptsExhausted      429  otp_attempts_exhausted (failed guesses per address and hour)
       NotEnabled                  501  google_disabled
       Unavailable                 503  email_unavailable / google_unavailable
@@ -88,6 +90,16 @@ class RateLimited(AppError):
 # Refused before the code is looked at, so even the right code waits out the window.
 class OtpAttemptsExhausted(RateLimited):
     code = "otp_attempts_exhausted"
+
+
+class TooManySockets(RateLimited):
+    code = "too_many_sockets"
+
+
+class SlowConsumer(AppError):
+    """The socket stopped reading while its room kept going: closed, it resumes with `after`."""
+
+    code = "slow_consumer"
 
 
 class Unavailable(AppError):
@@ -165,6 +177,7 @@ ERRORS: dict[type[Exception], Translation] = {
     Forbidden: _t(403),
     NotFound: _t(404),
     Conflict: _t(409),
+    SlowConsumer: _t(408),
     RateLimited: _t(429),
     NotEnabled: _t(501),
     Unavailable: _t(503),

@@ -165,7 +165,9 @@ def _url(environ: dict[str, str], name: str, schemes: tuple[str, ...]) -> str | 
         return None
     parsed = urlparse(raw)
     if parsed.scheme not in schemes:
-        raise SettingsError(f"{name} must start with one of {', '.join(schemes)}://, got {raw!r}")
+        # Not the value itself: a URL may carry a password.
+        given = f"{parsed.scheme}://…" if parsed.scheme else "no scheme"
+        raise SettingsError(f"{name} must start with one of {', '.join(schemes)}://, got {given}")
     return raw
 
 

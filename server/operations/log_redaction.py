@@ -37,7 +37,10 @@ _BEARER = re.compile(r"(?P<keep>\bbearer[\"']?(?:\s*,\s*[\"']?|\s+))[A-Za-z0-9._
 # A JWT (our access tokens) wherever it appears: three base64url parts, the first `{"...`.
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 
-_PATTERNS = (_SECRET_QUERY, _INVITE_SEGMENT, _AUTHORIZATION, _BEARER)
+# The password in a URL's userinfo (`postgresql://user:password@host`), wherever a URL is logged.
+_URL_PASSWORD = re.compile(r"(?P<keep>\b[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s/]+(?=@)", re.I)
+
+_PATTERNS = (_SECRET_QUERY, _INVITE_SEGMENT, _AUTHORIZATION, _BEARER, _URL_PASSWORD)
 
 
 def redact(text: str) -> str:

@@ -54,6 +54,8 @@ if TYPE_CHECKING:
 
 MAX_LIST = 100
 MAX_EVENTS_PAGE = 1000
+# The log's `seq` is a Postgres bigint; a larger `after` was a 500 (Schemathesis).
+MAX_SEQ = 2**63 - 1
 
 
 def _viewer(principal: Principal) -> Viewer:
@@ -65,6 +67,7 @@ async def _run(
 ) -> Outcome:
     viewer = _viewer(principal)
     access = await ctx.sessions.access(viewer, session_id)
+    await ctx.quotas.take_command(principal.user_id)  # shared with the user's sockets
     return await ctx.rooms.execute(str(session_id), command, actor_for(viewer, access))
 
 
@@ -285,7 +288,7 @@ class SessionController(Controller):
         session_id: uuid.UUID,
         ctx: AppContext,
         principal: Principal,
-        after: int = Parameter(default=0, ge=0),
+        after: int = Parameter(default=0, ge=0, le=MAX_SEQ),
         limit: int = Parameter(default=500, ge=1, le=MAX_EVENTS_PAGE),
     ) -> EventPage:
         access = await ctx.sessions.access(_viewer(principal), session_id)

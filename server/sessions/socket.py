@@ -33,7 +33,7 @@ from rooms.hub import Subscriber
 from rooms.service import SYSTEM
 from server.accounts import users as accounts
 from server.accounts.guards import authenticate_token, authenticate_websocket, websocket_subprotocol
-from server.errors import AppError, BadRequest, TokenStale, error_frame, translate
+from server.errors import AppError, BadRequest, SlowConsumer, TokenStale, error_frame, translate
 from server.sessions.service import Access, Viewer
 from server.sessions.socket_tools import TokenBucket
 
@@ -48,9 +48,16 @@ log = logging.getLogger("interview_rooms.ws")
 # A design section is at most 20k characters; 64 KiB leaves room for JSON escaping.
 MAX_FRAME_BYTES = 64 * 1024
 MAX_COMMAND_ID_CHARS = 64
-# Typing sends a draft per pause, a few per second at most; bursts of pasted edits are allowed.
-COMMANDS_PER_SEC = 20.0
-COMMAND_BURST = 60.0
+# Frames per connection (pings and renewals included), a first line before the per-user quota
+# in Redis that every command also passes (`server.sessions.quotas`).
+FRAMES_PER_SEC = 20.0
+FRAME_BURST = 60.0
+# Events queued for a socket that is not reading them, counted in characters: past this the
+# socket is closed (4408 slow_consumer) and its client resumes with `after`.
+MAX_QUEUED_CHARS = 1024 * 1024
+# A frame the client has not taken in this long (its TCP window stayed shut): the client stopped
+# reading altogether. Its connection is let go without a close frame, which it could not read.
+SEND_STALL_SECS = 20.0
 # Refused frames (rate-limited or malformed) after which the client is flooding and is closed;
 # the count starts again after a quiet spell, so an honest burst is forgiven.
 FLOOD_STRIKES = 200
@@ -83,9 +90,12 @@ class RoomConnection:
         "_bucket",
         "_ended",
         "_last_strike",
+        "_reader",
         "_send_lock",
         "_strikes",
+        "abandoned",
         "actor",
+        "address",
         "connection_id",
         "ctx",
         "name",
@@ -105,22 +115,37 @@ class RoomConnection:
         name: str,
     ) -> None:
         self.socket, self.ctx, self.principal = socket, ctx, principal
+        self.address = socket.client.host if socket.client else ""
         self.session_id = str(access.session["id"])
         self.room_role = access.room_role
         self.actor = Actor(user_id=str(principal.user_id), role=access.room_role)
         self.name = name
         self.observer = access.room_role == Role.OBSERVER
         self._send_lock = asyncio.Lock()
-        self._bucket = TokenBucket(COMMANDS_PER_SEC, COMMAND_BURST)
+        self._bucket = TokenBucket(FRAMES_PER_SEC, FRAME_BURST)
         self._strikes = 0
         self._last_strike = 0.0
-        self._ended = False
+        self._ended = self.abandoned = False
+        self._reader: asyncio.Task[Any] | None = None
         self.connection_id = uuid.uuid4().hex
 
     async def send_text(self, text: str) -> None:
         async with self._send_lock:
-            if not self._ended:
-                await self.socket.send_data(text)
+            if self._ended:
+                return
+            try:
+                async with asyncio.timeout(SEND_STALL_SECS):
+                    await self.socket.send_data(text)
+            except TimeoutError:
+                self._let_go()
+
+    def _let_go(self) -> None:
+        """The client stopped reading: nothing more is sent, and the reader stops, so the
+        connection's subscription, presence and socket slot are released at once."""
+        log.info("letting go of a stalled socket in room %s", self.session_id)
+        self._ended = self.abandoned = True
+        if self._reader is not None:
+            self._reader.cancel()
 
     async def end(self, error: AppError) -> None:
         """Says why in an error frame, then closes with the error's 4xxx code; the read loop
@@ -158,6 +183,9 @@ class RoomConnection:
             await self.ctx.engine.presence.refresh(
                 self.session_id, self.actor.user_id, self.connection_id, now
             )
+            await self.ctx.quotas.renew_socket(
+                self.principal.user_id, self.address, self.connection_id
+            )
             await self.send({"type": "heartbeat", "server_time": round(now, 3)})
 
     async def send_snapshot(self) -> int:
@@ -172,6 +200,7 @@ class RoomConnection:
         return seq
 
     async def run(self, after: int | None) -> None:
+        self._reader = asyncio.current_task()
         current = await self.ctx.store.current_seq(self.session_id) or 0
         if after is None or after > current:
             after = await self.send_snapshot()
@@ -182,6 +211,8 @@ class RoomConnection:
             self.ctx.store,
             self.send_text,
             self.send_snapshot,
+            max_queued_chars=MAX_QUEUED_CHARS,
+            on_overflow=self._fell_behind,
         )
         await self.ctx.hub.subscribe(subscriber)
         self.ctx.heartbeats.add(self)
@@ -195,6 +226,14 @@ class RoomConnection:
             self.ctx.heartbeats.discard(self)
             with contextlib.suppress(Exception):
                 await self._presence(arriving=False)
+
+    def _fell_behind(self) -> None:
+        """The subscriber's queue passed its budget: the client is not reading; let it go."""
+        log.info("closing a slow consumer in room %s", self.session_id)
+        error = SlowConsumer("This connection fell too far behind the room; reconnect with after.")
+        task = asyncio.create_task(self.end(error))
+        _ENDING.add(task)
+        task.add_done_callback(_ENDING.discard)
 
     async def _presence(self, arriving: bool) -> None:
         """Joins on a user's first live socket in the room, leaves on their last."""
@@ -293,6 +332,10 @@ class RoomConnection:
             field = _FIELD_PATH.search(str(exc))
             return frame | {"field": field.group(1)} if field else frame
         try:
+            await self.ctx.quotas.take_command(self.principal.user_id)
+        except AppError as exc:
+            return error_frame(exc, command_id)
+        try:
             outcome = await self.ctx.rooms.execute(
                 self.session_id,
                 command,
@@ -309,6 +352,8 @@ class RoomConnection:
 
 
 FLOOD_CODES = frozenset({"rate_limited", "invalid_frame", "frame_too_large"})
+# Closing tasks started from a callback, kept referenced until done.
+_ENDING: set[asyncio.Task[None]] = set()
 
 
 @websocket("/ws/sessions/{session_id:uuid}", name="room-socket")
@@ -328,15 +373,29 @@ async def room_socket(
     except AppError as exc:
         await _refuse(socket, translate(exc).close_code, error_frame(exc))
         return
-    await socket.accept(subprotocols=websocket_subprotocol(socket))
+    name = await ctx.sessions.display_name(principal.user_id)
+    connection = RoomConnection(socket, ctx, principal, access, name)
+    slot = (principal.user_id, connection.address, connection.connection_id)
     try:
-        name = await ctx.sessions.display_name(principal.user_id)
-        await RoomConnection(socket, ctx, principal, access, name).run(after)
+        await ctx.quotas.open_socket(*slot)
+    except AppError as exc:
+        await _refuse(socket, translate(exc).close_code, error_frame(exc))
+        return
+    try:
+        await socket.accept(subprotocols=websocket_subprotocol(socket))
+        await connection.run(after)
     except WebSocketDisconnect:
         pass
+    except asyncio.CancelledError:
+        if not connection.abandoned:
+            raise
+        cast("asyncio.Task[Any]", asyncio.current_task()).uncancel()  # our own cancel: done
     except Exception:
         log.exception("room socket failed in %s", session_id)
         raise
+    finally:
+        with contextlib.suppress(Exception):
+            await ctx.quotas.close_socket(*slot)
 
 
 async def _refuse(socket: WebSocket[Any, Any, Any], close_code: int, frame: dict[str, Any]) -> None:

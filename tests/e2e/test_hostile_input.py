@@ -10,7 +10,8 @@ import httpx
 import pytest
 
 from domain.tables import EmailOtp
-from server.sessions.socket import COMMANDS_PER_SEC, MAX_FRAME_BYTES
+from server.sessions.quotas import COMMANDS_PER_SEC
+from server.sessions.socket import MAX_FRAME_BYTES
 from tests.e2e.conftest import Account, RoomClient
 from tests.e2e.test_room_e2e import bearer, start_session
 from tests.support.servers import AppProcess

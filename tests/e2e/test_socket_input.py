@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from domain.phases import TRANSITIONS, Phase
-from server.sessions.socket import COMMAND_BURST
+from server.sessions.quotas import COMMAND_BURST
 from tests.e2e.conftest import Account, RoomClient
 from tests.e2e.test_room_e2e import bearer, start_session
 from tests.support.servers import AppProcess

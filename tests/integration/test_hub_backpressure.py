@@ -62,3 +62,45 @@ async def test_a_burst_past_the_queue_then_silence_still_delivers_the_tail(
     socket.open.set()  # the client catches up; nothing more happens in the room
     await subscriber.wait_idle()
     assert socket.seqs == list(range(start + 1, last + 1))
+
+
+async def test_a_socket_past_its_byte_budget_is_dropped_once_and_its_queue_freed(
+    process: Process,
+) -> None:
+    """The slow-consumer policy: queued text past the budget closes the subscriber, tells its
+    socket once, and keeps nothing more for it."""
+    session_id, candidate = await new_room(process)
+    start = await process.store.current_seq(session_id) or 0
+    socket = SlowSocket()  # never released: the client stopped reading
+    overflows: list[int] = []
+
+    async def resync() -> int:
+        raise AssertionError("a dropped subscriber does not resync")
+
+    budget = 50_000
+    subscriber = Subscriber(
+        session_id,
+        False,
+        start,
+        process.store,
+        socket.send,
+        resync,
+        max_queued_chars=budget,
+        on_overflow=lambda: overflows.append(1),
+    )
+    await process.hub.subscribe(subscriber)
+    text = "y" * 9_000
+    for i in range(12):  # about 110,000 characters of drafts
+        await process.service.execute(
+            session_id, Draft(section="extra", text=f"{i}{text}"), candidate
+        )
+    await process.hub.reconcile()  # hands the hub every event, as its listener would
+    assert overflows == [1]
+    assert subscriber.queued_chars == 0
+    await process.service.execute(session_id, Draft(section="extra", text="later"), candidate)
+    await process.hub.reconcile()
+    assert overflows == [1], "told once"
+    socket.open.set()
+    await subscriber.wait_idle()
+    assert len(socket.seqs) <= 1, "only the frame already being written went out"
+    process.hub.unsubscribe(subscriber)

@@ -33,6 +33,11 @@ JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZGEifQ.c2lnbmF0dXJlLXNlY3JldA"
         ("{'authorization': 'Basic dXNlcjpwYXNz'}", f"{{'authorization': 'Basic {REDACTED}'}}"),
         ("subprotocols bearer, abcdefghijkl", f"subprotocols bearer, {REDACTED}"),
         (f"decoded {JWT} for ada", f"decoded {REDACTED} for ada"),
+        (
+            "database postgresql://app:pa55-w0rd@db:5432/rooms",
+            f"database postgresql://app:{REDACTED}@db:5432/rooms",
+        ),
+        ("redis redis://:s3cr3t_x@127.0.0.1:6379/0", f"redis redis://:{REDACTED}@127.0.0.1:6379/0"),
     ],
 )
 def test_credentials_are_redacted(line: str, expected: str) -> None:
@@ -46,6 +51,8 @@ def test_credentials_are_redacted(line: str, expected: str) -> None:
         "/sessions/7f8e/invites",
         "Send an access token as a bearer token.",
         "GET /health HTTP/1.1 200",
+        "serving on http://127.0.0.1:8000 (API docs at /schema)",
+        "redis://127.0.0.1:6379/0 and postgresql://app@db/rooms",
     ],
 )
 def test_lines_without_credentials_are_unchanged(line: str) -> None:
@@ -83,3 +90,12 @@ def test_uvicorn_config_filters_every_handler_and_logger_without_changing_the_de
     for section in ("handlers", "loggers"):
         assert all(FILTER_NAME in entry["filters"] for entry in config[section].values())
     assert "filters" not in LOGGING_CONFIG["handlers"]["access"]
+
+
+def test_a_malformed_url_setting_is_refused_without_echoing_its_password() -> None:
+    from server.settings import SettingsError, load_settings
+
+    with pytest.raises(SettingsError) as refused:
+        load_settings({"DATABASE_URL": "mysql://app:hunter2-secret@db/rooms"})
+    assert "hunter2" not in str(refused.value)
+    assert "DATABASE_URL" in str(refused.value)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from server.sessions.socket import COMMAND_BURST, COMMANDS_PER_SEC
+from server.sessions.socket import FRAME_BURST as COMMAND_BURST
+from server.sessions.socket import FRAMES_PER_SEC as COMMANDS_PER_SEC
 from server.sessions.socket_tools import TokenBucket
 
 ONE_TOKEN_SECS = 1 / COMMANDS_PER_SEC

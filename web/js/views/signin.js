@@ -18,6 +18,8 @@ function explain(error, email) {
     case "otp_expired": return "That code has expired. Send a new code.";
     case "otp_locked": return "Too many wrong codes. Send a new code to try again.";
     case "rate_limited": return `Too many attempts for now.${retry || " Try again in a few minutes."}`;
+    case "otp_attempts_exhausted":
+      return `Too many wrong codes for this address this hour.${retry || " Try again later."}`;
     case "invalid_email": return `“${email}” does not look like an email address.`;
     case "invalid_request": return "Enter the six digits from the mail.";
     case "email_unavailable": return "The server could not send mail right now. Try again shortly.";
