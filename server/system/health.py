@@ -7,6 +7,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from litestar import Controller, MediaType, Response, get
+from litestar.openapi.datastructures import ResponseSpec
 
 from evaluator.broker import queue_depth
 from server.operations import db
@@ -45,7 +46,15 @@ class HealthController(Controller):
     path = "/health"
     tags = ["operations"]
 
-    @get(summary="Health of the database, Redis and the task broker", media_type=MediaType.JSON)
+    @get(
+        summary="Health of the database, Redis and the task broker",
+        media_type=MediaType.JSON,
+        responses={
+            503: ResponseSpec(
+                dict[str, Any], description="A part is down.", generate_examples=False
+            )
+        },
+    )
     async def health(self, ctx: AppContext) -> Response[dict[str, Any]]:
         database, redis, broker = await asyncio.gather(
             _timed(_database()), _timed(_redis(ctx)), _timed(queue_depth(ctx.redis))
