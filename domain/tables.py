@@ -13,6 +13,7 @@ from piccolo.columns import (
     JSONB,
     UUID,
     Array,
+    BigInt,
     Boolean,
     ForeignKey,
     Integer,
@@ -166,6 +167,11 @@ class InterviewSession(Table, tablename="interview_sessions"):
     answer_mode = Varchar(length=8, default="rules")
     clarifications_used = Integer(default=0)
     last_seq = Integer(default=0)
+    # Durability of the room's log (rooms/archive.py SeqLedger): every seq ever acknowledged is
+    # at most `reserved_seq`, and `epoch` counts the times the room was rebuilt after Redis
+    # lost it.
+    reserved_seq = BigInt(default=0)
+    epoch = Integer(default=0)
     started_at = Timestamptz()
     updated_at = Timestamptz()
     ended_at = Timestamptz(null=True, default=None)

@@ -16,7 +16,7 @@ import msgspec
 
 from domain.clarify import ClarificationRule
 from domain.events import SolutionSubmitted
-from domain.phases import TERMINAL
+from domain.phases import TERMINAL, Phase
 from domain.solution import SOLUTION_SECTIONS
 from domain.state import RoomState
 from rooms.frames import Snapshot, decode_frame
@@ -41,7 +41,7 @@ INSERT INTO session_snapshots (id, session_id, seq, state, updated_at)
 VALUES (gen_random_uuid(), $1, $2, $3::jsonb, now())
 ON CONFLICT (session_id) DO UPDATE SET seq = excluded.seq, state = excluded.state,
     updated_at = now()
-WHERE session_snapshots.seq < excluded.seq
+WHERE session_snapshots.seq <= excluded.seq
 """
 UPDATE_SESSION = """
 UPDATE interview_sessions SET status = $2, clarifications_used = $3, last_seq = $4,
@@ -68,6 +68,36 @@ ON CONFLICT (session_id) DO NOTHING
 
 
 SELECT_SNAPSHOT = "SELECT seq, state FROM session_snapshots WHERE session_id = $1"
+RESERVE_SEQS = """
+UPDATE interview_sessions SET reserved_seq = greatest(reserved_seq, $2) WHERE id = $1
+RETURNING reserved_seq
+"""
+NEW_EPOCH = """
+UPDATE interview_sessions SET epoch = epoch + 1,
+    reserved_seq = greatest(reserved_seq, last_seq) + $2
+WHERE id = $1 RETURNING epoch, reserved_seq
+"""
+# Undoing a write made ahead of an append that then lost its race (RoomService._append).
+UNDO_EVENT = """
+DELETE FROM session_events WHERE session_id = $1 AND seq = $2 AND payload = $3::jsonb
+"""
+UNDO_SNAPSHOT = """
+UPDATE session_snapshots SET seq = $3, state = $4::jsonb, updated_at = now()
+WHERE session_id = $1 AND seq = $2
+"""
+UNDO_SESSION = """
+UPDATE interview_sessions SET last_seq = $3, status = $4, updated_at = now(),
+    ended_at = CASE WHEN $5 THEN ended_at ELSE NULL END
+WHERE id = $1 AND last_seq = $2
+"""
+UNDO_SOLUTION = """
+DELETE FROM solutions WHERE session_id = $1 AND submit_reason = $2
+    AND submitted_at = to_timestamp($3)
+    AND NOT EXISTS (SELECT 1 FROM evaluations WHERE evaluations.solution_id = solutions.id)
+"""
+SELECT_LIVE = "SELECT id FROM interview_sessions WHERE status = ANY($1::text[])"
+# Seqs are reserved in blocks: one Postgres write per this many events of a room.
+SEQ_BLOCK = 1000
 SELECT_RULES = """
 SELECT intent, keywords, response, examples FROM clarification_rules WHERE question_id = $1
 ORDER BY position
@@ -88,6 +118,36 @@ class SnapshotLoader:
         if row is None:
             return None
         return Snapshot(row["seq"], msgspec.json.decode(row["state"], type=RoomState))
+
+
+class SeqLedger:
+    """The room's seq high-water mark in Postgres: no seq is acknowledged past `reserved_seq`,
+    so a room rebuilt after Redis lost it continues past every seq anyone was ever told."""
+
+    def __init__(self, pool: PoolSource) -> None:
+        self._pool = pool
+
+    async def reserve(self, session_id: str, upto: int) -> int:
+        """Raises the reservation to at least `upto`; returns it (0 for an unknown room)."""
+        async with self._pool().acquire() as conn:
+            reserved = await conn.fetchval(RESERVE_SEQS, session_id, upto)
+        return int(reserved or 0)
+
+    async def new_epoch(self, session_id: str) -> tuple[int, int, int] | None:
+        """Starts the room's next epoch: (epoch, first seq - 1, reserved), None if unknown."""
+        async with self._pool().acquire() as conn:
+            row = await conn.fetchrow(NEW_EPOCH, session_id, SEQ_BLOCK)
+        if row is None:
+            return None
+        return int(row["epoch"]), int(row["reserved_seq"]) - SEQ_BLOCK, int(row["reserved_seq"])
+
+
+async def live_sessions(pool: asyncpg.Pool) -> list[str]:
+    """Sessions whose room may still change: what Redis must hold timers and state for."""
+    live = sorted(phase.value for phase in Phase if phase not in TERMINAL)
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(SELECT_LIVE, live)
+    return [str(row["id"]) for row in rows]
 
 
 class RulesCache:
@@ -204,3 +264,32 @@ async def write(
             await conn.executemany(UPSERT_CLARIFICATION, clarifications)
         if solutions:
             await conn.executemany(INSERT_SOLUTION, solutions)
+
+
+async def undo(
+    pool: asyncpg.Pool,
+    session_id: str,
+    written: list[StoredEvent],
+    written_seq: int,
+    true_seq: int,
+    true_state: RoomState,
+) -> None:
+    """Takes back rows written ahead of an append that did not happen: its events, the
+    snapshot and session row at its seq, and the solution it submitted. A later `write` of
+    the true log puts back whatever those rows should hold."""
+    async with pool.acquire() as conn, conn.transaction():
+        for item in written:
+            await conn.execute(UNDO_EVENT, session_id, item.seq, item.frame.decode())
+            _, event = decode_frame(item.frame)
+            if isinstance(event, SolutionSubmitted):
+                await conn.execute(UNDO_SOLUTION, session_id, event.reason, event.at)
+        state = msgspec.json.encode(true_state).decode()
+        await conn.execute(UNDO_SNAPSHOT, session_id, written_seq, true_seq, state)
+        await conn.execute(
+            UNDO_SESSION,
+            session_id,
+            written_seq,
+            true_seq,
+            true_state.phase.value,
+            true_state.phase in TERMINAL,
+        )

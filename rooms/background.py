@@ -24,9 +24,10 @@ from rooms.errors import RoomNotFound
 from rooms.service import SYSTEM
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Awaitable, Callable
 
     from domain.state import RoomState
+    from rooms.frames import StoredEvent
     from rooms.presence import PresenceBoard
     from rooms.service import RoomService
     from rooms.store import RoomStore
@@ -46,6 +47,10 @@ ARCHIVE_LEASE_SECS = 30.0
 ARCHIVE_BATCH_ROOMS = 50
 # Presence expiries are tens of seconds; checking every few seconds is plenty.
 PRESENCE_POLL_SECS = 2.0
+# How often each process checks that Redis still holds its data (the ALIVE key).
+LOSS_POLL_SECS = 2.0
+# A process re-arming after a loss holds the job this long (another takes over if it dies).
+REARM_LEASE_SECS = 60
 # A finished room's Redis keys stay this long for late readers; replay then reads Postgres.
 FINISHED_ROOM_TTL_SECS = 24 * 3600
 
@@ -62,8 +67,28 @@ class Archiver:
         self._lock = asyncio.Lock()
 
     async def flush_state(self, session_id: str, seq: int, state: RoomState) -> None:
-        """Archives one room up to `seq`, whose state the caller holds (used on phase changes)."""
+        """Archives one room up to `seq`, whose state the caller holds."""
         await self._write([(session_id, seq, state)])
+
+    async def ahead(
+        self, session_id: str, seq: int, new: list[StoredEvent], after: RoomState
+    ) -> None:
+        """Archives the room as it will be once `new` (the events after `seq`) is appended,
+        before it is: a milestone is durable before anyone sees it."""
+        since = (await self.store.archived_seqs([session_id]))[0]
+        tail = (await self.store.read_many([(session_id, since, seq)]))[0]
+        await archive.write(self._pool(), [(session_id, new[-1].seq, after, tail + new)])
+
+    async def undo(
+        self, session_id: str, new: list[StoredEvent], true_seq: int, true_state: RoomState
+    ) -> None:
+        """`new` was archived ahead but never appended: take it back, archive the truth."""
+        await archive.undo(self._pool(), session_id, new, new[-1].seq, true_seq, true_state)
+        await self._write([(session_id, true_seq, true_state)])
+
+    async def settled(self, session_id: str, seq: int) -> None:
+        """The room is archived up to `seq` (written ahead, now appended)."""
+        await self.store.mark_archived_many([(session_id, seq)], self._clock())
 
     async def flush(self, session_ids: list[str]) -> None:
         """Archives these rooms up to their current seq."""
@@ -159,6 +184,56 @@ class TimerRunner:
             except Exception:
                 log.exception("firing timers failed; will retry")
             await asyncio.sleep(TIMER_POLL_SECS * random.uniform(0.8, 1.2))  # noqa: S311
+
+
+class RedisLossWatch:
+    """Notices that Redis lost its data and re-arms, from Postgres, what must not be lost with
+    it: every live room (rebuilt in a new epoch, its timers scheduled again) and whatever the
+    callers registered (the server's revocations and role stamps). One process re-arms; the
+    others wait for the ALIVE key it sets when done."""
+
+    def __init__(
+        self,
+        service: RoomService,
+        store: RoomStore,
+        pool: archive.PoolSource,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.service, self.store, self._pool, self._clock = service, store, pool, clock
+        self._rearm: list[Callable[[], Awaitable[None]]] = []
+
+    def on_loss(self, rearm: Callable[[], Awaitable[None]]) -> None:
+        self._rearm.append(rearm)
+
+    async def check(self) -> bool:
+        """Re-arms if Redis lost its data and no one else is at it; True if it did."""
+        redis = self.store.redis
+        if await redis.exists(keys.ALIVE):
+            return False
+        if not await redis.set(keys.REARMING, b"1", nx=True, ex=REARM_LEASE_SECS):
+            return False
+        log.warning("Redis holds no %s key: re-arming rooms and sign-ins from Postgres", keys.ALIVE)
+        for rearm in self._rearm:
+            await rearm()
+        rebuilt = 0
+        for session_id in await archive.live_sessions(self._pool()):
+            try:
+                await self.service.state(session_id)  # rebuilt on load, timers scheduled
+                rebuilt += 1
+            except Exception:
+                log.exception("re-arming room %s failed", session_id)
+        await redis.set(keys.ALIVE, b"1")
+        await redis.delete(keys.REARMING)
+        log.warning("re-armed %d live rooms after Redis lost its data", rebuilt)
+        return True
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.check()
+            except Exception:
+                log.exception("checking Redis for lost data failed; will retry")
+            await asyncio.sleep(LOSS_POLL_SECS * random.uniform(0.8, 1.2))  # noqa: S311
 
 
 class PresenceSweeper:

@@ -10,9 +10,8 @@ import asyncio
 import contextlib
 from typing import TYPE_CHECKING
 
-from domain.events import PhaseChanged, SolutionSubmitted
 from rooms import archive
-from rooms.background import Archiver, PresenceSweeper, TimerRunner
+from rooms.background import Archiver, PresenceSweeper, RedisLossWatch, TimerRunner
 from rooms.hub import Hub
 from rooms.presence import PresenceBoard
 from rooms.service import RoomService
@@ -21,8 +20,6 @@ from rooms.store import RoomStore
 if TYPE_CHECKING:
     import redis.asyncio as aioredis
 
-    from domain.events import Event
-    from domain.state import RoomState
     from rooms.matching import ClarificationMatcher
 
 
@@ -37,27 +34,26 @@ class RoomEngine:
         `matcher` answers clarifying questions (without one, the domain's word matcher does)."""
         self.store = RoomStore(redis)
         self.rooms = RoomService(
-            self.store, archive.RulesCache(pool), archive.SnapshotLoader(pool), matcher=matcher
+            self.store,
+            archive.RulesCache(pool),
+            archive.SnapshotLoader(pool),
+            matcher=matcher,
+            ledger=archive.SeqLedger(pool),
         )
         self.archiver = Archiver(self.rooms, self.store, pool)
+        self.rooms.durable = self.archiver
         self.timers = TimerRunner(self.rooms, self.store)
         self.hub = Hub(redis, self.store)
         self.presence = PresenceBoard(redis)
         self.sweeper = PresenceSweeper(self.rooms, self.store, self.presence)
-        self.rooms.on_append(self._flush_milestones)
+        self.loss_watch = RedisLossWatch(self.rooms, self.store, pool)
         self._tasks: list[asyncio.Task[None]] = []
-
-    async def _flush_milestones(
-        self, session_id: str, before: RoomState, after: RoomState, events: list[Event], seq: int
-    ) -> None:
-        """A phase change or a submitted solution reaches Postgres before the command is acked."""
-        if any(isinstance(event, PhaseChanged | SolutionSubmitted) for event in events):
-            await self.archiver.flush_state(session_id, seq, after)
 
     async def start_background(self) -> None:
         """Fan-out, timers, archiving and presence: what an app process runs."""
         await self.hub.start()
         self._tasks = [
+            asyncio.create_task(self.loss_watch.run(), name="redis-loss-watch"),
             asyncio.create_task(self.timers.run(), name="room-timers"),
             asyncio.create_task(self.archiver.run(), name="room-archiver"),
             asyncio.create_task(self.sweeper.run(), name="room-presence"),

@@ -6,7 +6,8 @@ The whole hierarchy:
 
     RoomError
     ├── RoomNotFound   (session_not_found) the room is in neither Redis nor Postgres
-    └── RoomBusy       (room_busy)         the room exists already, or its appends kept conflicting
+    ├── RoomBusy       (room_busy)         the room exists already, or its appends kept conflicting
+    └── RoomUnavailable (room_unavailable) Postgres could not take what must be durable first
 
 A command that raises any of these appended nothing.
 """
@@ -33,3 +34,9 @@ class RoomNotFound(RoomError):
 
 class RoomBusy(RoomError):
     code = "room_busy"
+
+
+class RoomUnavailable(RoomError):
+    """A milestone or a seq reservation could not reach Postgres: nothing was applied."""
+
+    code = "room_unavailable"

@@ -9,6 +9,11 @@ DIRTY = "rooms:dirty"
 TIMERS = "rooms:timers"
 # Rooms with sockets whose presence may expire (score: the earliest expiry).
 PRESENCE = "rooms:presence"
+# Set once everything Redis must hold was re-armed from Postgres; its absence means Redis lost
+# its data (a FLUSHALL, a restart without persistence, a failover to an empty replica).
+ALIVE = "redis:alive"
+# Held by the one process re-arming after a loss.
+REARMING = "redis:rearming"
 
 
 def tag(session_id: str) -> str:
@@ -36,6 +41,16 @@ def archived(session_id: str) -> str:
     return f"{tag(session_id)}:archived"
 
 
+def high_water(session_id: str) -> str:
+    """The highest seq reserved in Postgres: no append goes past it (append.lua)."""
+    return f"{tag(session_id)}:hw"
+
+
+def epoch(session_id: str) -> str:
+    """How many times the room was rebuilt after Redis lost it (0: never)."""
+    return f"{tag(session_id)}:epoch"
+
+
 def presence(session_id: str) -> str:
     return f"{tag(session_id)}:presence"
 
@@ -51,4 +66,6 @@ def all_room_keys(session_id: str) -> list[str]:
         snapshot(session_id),
         archived(session_id),
         presence(session_id),
+        high_water(session_id),
+        epoch(session_id),
     ]

@@ -4,6 +4,13 @@ A command is decided against the room's state at seq N (the pure `domain.room.de
 its events are appended by a Lua script only if the room is still at N. If another process got
 there first, this process catches up from the log and decides again, so two processes can never
 both pass a check that only one should.
+
+Durability: a milestone (the room's creation, a phase change, a submitted solution) is written
+to Postgres *before*
+it is appended, so no one sees it unless it is durable; if Postgres cannot take it, the
+command fails with RoomUnavailable and nothing is applied. Seqs are reserved in Postgres in
+blocks (`SeqLedger`): a room rebuilt after Redis lost it starts a new epoch past every seq ever
+acknowledged, so no seq is reused.
 """
 
 from __future__ import annotations
@@ -13,16 +20,17 @@ import logging
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Protocol, cast
 
 from domain.commands import Actor, ClarificationTimeout, Clarify, Role
 from domain.errors import DomainError
-from domain.events import audience
+from domain.events import PhaseChanged, SolutionSubmitted, audience
 from domain.room import decide, evolve_all, fold, start
 from domain.timers import next_due_at
 from rooms import keys
-from rooms.errors import RoomBusy, RoomNotFound
-from rooms.frames import Snapshot, build_frame, decode_frame
+from rooms.archive import SEQ_BLOCK
+from rooms.errors import RoomBusy, RoomNotFound, RoomUnavailable
+from rooms.frames import Snapshot, StoredEvent, build_frame, decode_frame
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -31,6 +39,7 @@ if TYPE_CHECKING:
     from domain.commands import Command
     from domain.events import AnswerModeName, Event, Mode
     from domain.state import RoomState
+    from rooms.archive import SeqLedger
     from rooms.matching import ClarificationMatcher
     from rooms.store import RoomStore
 
@@ -57,6 +66,20 @@ class Outcome:
     duplicate: bool = False
 
 
+class Durable(Protocol):
+    """Writes a room's milestones to Postgres ahead of their append (rooms.background.Archiver)."""
+
+    async def ahead(
+        self, session_id: str, seq: int, new: list[StoredEvent], after: RoomState
+    ) -> None: ...
+
+    async def undo(
+        self, session_id: str, new: list[StoredEvent], true_seq: int, true_state: RoomState
+    ) -> None: ...
+
+    async def settled(self, session_id: str, seq: int) -> None: ...
+
+
 @dataclass
 class _Room:
     seq: int
@@ -72,8 +95,13 @@ class RoomService:
         restore_from_archive: Callable[[str], Awaitable[Snapshot | None]],
         clock: Callable[[], float] = time.time,
         matcher: ClarificationMatcher | None = None,
+        ledger: SeqLedger | None = None,
     ) -> None:
         self.store = store
+        self._ledger = ledger
+        store.bounded = ledger is not None
+        # Set by whoever archives (the engine): milestones reach Postgres before their append.
+        self.durable: Durable | None = None
         self._rules = rules
         self._matcher = matcher
         self._warming: set[asyncio.Task[None]] = set()
@@ -232,19 +260,70 @@ class RoomService:
         snapshot = (
             Snapshot(last, after) if self._snapshot_due(room.seq, last, before, after) else None
         )
+        new = [StoredEvent(first + i, aud, frame) for i, (aud, frame) in enumerate(frames)]
+        # The room's birth, a phase change, a submission: durable before anyone sees them.
+        milestone = self.durable is not None and (
+            before is None or any(isinstance(ev, PhaseChanged | SolutionSubmitted) for ev in events)
+        )
+        if milestone:
+            await self._ahead(session_id, room.seq, new, after)
         result = await self.store.append(
             session_id, room.seq, frames, now=now, command_key=command_key, snapshot=snapshot
         )
-        if result.status == "conflict":
+        if result.status == "reserve":
+            await self._reserve(session_id, last)
+            result = await self.store.append(
+                session_id, room.seq, frames, now=now, command_key=command_key, snapshot=snapshot
+            )
+        if result.status != "ok" and milestone:
+            await self._undo(session_id, room, new, last)
+        if result.status in ("conflict", "reserve"):
             return None
         if result.status == "duplicate":
             return Outcome(result.first_seq, result.last_seq, [], room.state, duplicate=True)
         room.seq, room.state = last, after
         self._remember(session_id, room)
+        if milestone and self.durable is not None:
+            await self.durable.settled(session_id, last)
         await self._settle_timers(session_id, before, after, last)
         for hook in self._after_append:
             await hook(session_id, before or after, after, events, last)
         return Outcome(first, last, events, after)
+
+    async def _ahead(
+        self, session_id: str, seq: int, new: list[StoredEvent], after: RoomState
+    ) -> None:
+        assert self.durable is not None
+        try:
+            await self.durable.ahead(session_id, seq, new, after)
+        except Exception as exc:
+            log.warning("room %s: Postgres did not take a milestone: %s", session_id, exc)
+            raise RoomUnavailable(
+                "The room could not record this now; nothing was applied. Retry shortly.",
+                session_id=session_id,
+            ) from exc
+
+    async def _undo(self, session_id: str, room: _Room, new: list[StoredEvent], last: int) -> None:
+        """The append lost its race after its milestone was written ahead: take the rows back
+        and write what the log really holds."""
+        assert self.durable is not None
+        await self._catch_up(session_id, room)
+        await self.durable.undo(session_id, new, room.seq, room.state)
+
+    async def _reserve(self, session_id: str, last: int) -> None:
+        """Reserves the next block of seqs in Postgres before any of them is written."""
+        assert self._ledger is not None
+        try:
+            reserved = await self._ledger.reserve(session_id, last + SEQ_BLOCK)
+        except Exception as exc:
+            log.warning("room %s: could not reserve seqs in Postgres: %s", session_id, exc)
+            raise RoomUnavailable(
+                "The room could not record this now; nothing was applied. Retry shortly.",
+                session_id=session_id,
+            ) from exc
+        if reserved < last:  # the session row is gone: the room is not ours to grow
+            raise RoomNotFound("no such interview session", session_id=session_id)
+        await self.store.raise_high_water(session_id, reserved)
 
     @staticmethod
     def _snapshot_due(seq: int, last: int, before: RoomState | None, after: RoomState) -> bool:
@@ -282,13 +361,28 @@ class RoomService:
         return room
 
     async def _rehydrate(self, session_id: str) -> Snapshot:
-        """Redis lost the room: rebuild its keys from the last Postgres snapshot."""
+        """Redis lost the room: rebuild its keys from the last Postgres snapshot, in a new
+        epoch whose seqs continue past every seq the room ever acknowledged."""
         archived = await self._restore_from_archive(session_id)
         if archived is None:
             raise RoomNotFound("no such interview session", session_id=session_id)
-        if await self.store.restore(session_id, archived):
-            log.warning("room %s rebuilt from Postgres at seq %d", session_id, archived.seq)
-        return await self.store.snapshot(session_id) or archived
+        epoch, start, reserved = 0, archived.seq, 0
+        if self._ledger is not None:
+            begun = await self._ledger.new_epoch(session_id)
+            if begun is None:
+                raise RoomNotFound("no such interview session", session_id=session_id)
+            epoch, start, reserved = begun[0], max(begun[1], archived.seq), begun[2]
+        resumed = Snapshot(start, archived.state)
+        if await self.store.restore(session_id, resumed, reserved, epoch):
+            log.warning(
+                "room %s rebuilt from Postgres (archived seq %d) as epoch %d from seq %d",
+                session_id,
+                archived.seq,
+                epoch,
+                start,
+            )
+            await self._settle_timers(session_id, None, resumed.state, start)
+        return await self.store.snapshot(session_id) or resumed
 
     async def _catch_up(self, session_id: str, room: _Room) -> None:
         """Applies events other processes appended since this process last looked."""

@@ -31,7 +31,7 @@ def _script(redis: aioredis.Redis, name: str) -> AsyncScript:
 
 @dataclass(frozen=True)
 class AppendResult:
-    status: Literal["ok", "conflict", "duplicate"]
+    status: Literal["ok", "conflict", "duplicate", "reserve"]
     first_seq: int
     last_seq: int
 
@@ -57,6 +57,10 @@ class RoomStore:
         self._settle = _script(redis, "settle")
         self._restore = _script(redis, "restore")
         self._archived = _script(redis, "archived")
+        self._high_water = _script(redis, "high_water")
+        # On when a Postgres ledger reserves seqs (RoomService with a SeqLedger): no append
+        # then goes past the reserved high-water mark.
+        self.bounded = False
 
     async def append(
         self,
@@ -76,6 +80,7 @@ class RoomStore:
             now,
             session_id,
             len(events),
+            "1" if self.bounded else "0",
         ]
         for audience, frame in events:
             args += [audience, frame]
@@ -85,14 +90,15 @@ class RoomStore:
             command_key or keys.command(session_id, "-", "-"),
             keys.snapshot(session_id),
             keys.DIRTY,
+            keys.high_water(session_id),
         ]
         status, value = await self._append(keys=room_keys, args=args)
         status = status.decode()
         if status == "duplicate":
             return AppendResult("duplicate", *_parse_range(value))
         seq = int(value)
-        if status == "conflict":
-            return AppendResult("conflict", seq, seq)
+        if status in ("conflict", "reserve"):
+            return AppendResult(status, seq, seq)
         return AppendResult("ok", expected_seq + 1, seq)
 
     async def command_outcome(self, command_key: str) -> tuple[int, int] | None:
@@ -124,12 +130,27 @@ class RoomStore:
         raw = await _get(self.redis, keys.snapshot(session_id))
         return decode_snapshot(raw) if raw else None
 
-    async def restore(self, session_id: str, snapshot: Snapshot) -> bool:
+    async def restore(
+        self, session_id: str, snapshot: Snapshot, high_water: int, epoch: int
+    ) -> bool:
+        """Rebuilds the room's keys at `snapshot.seq` unless another process already did."""
         restored = await self._restore(
-            keys=[keys.seq(session_id), keys.snapshot(session_id)],
-            args=[snapshot.seq, encode_snapshot(snapshot)],
+            keys=[
+                keys.seq(session_id),
+                keys.snapshot(session_id),
+                keys.high_water(session_id),
+                keys.epoch(session_id),
+            ],
+            args=[snapshot.seq, encode_snapshot(snapshot), high_water, epoch],
         )
         return bool(restored)
+
+    async def raise_high_water(self, session_id: str, reserved: int) -> None:
+        await self._high_water(keys=[keys.high_water(session_id)], args=[reserved])
+
+    async def epoch(self, session_id: str) -> int:
+        raw = await _get(self.redis, keys.epoch(session_id))
+        return int(raw) if raw else 0
 
     async def claim(self, schedule: str, now: float, lease_secs: float, limit: int) -> list[str]:
         members = await self._claim(keys=[schedule], args=[now, lease_secs, limit])

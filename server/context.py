@@ -16,7 +16,7 @@ from evaluator.pipeline import EvaluationQueue, broker_enqueue
 from evaluator.stats import ProgressStore
 from evaluator.store import EvaluationStore
 from rooms.engine import RoomEngine
-from server.accounts.live import LiveSockets
+from server.accounts.live import LiveSockets, rearm_from_postgres
 from server.operations import db
 from server.sessions.quotas import Quotas
 from server.sessions.service import SessionService
@@ -63,6 +63,7 @@ class AppContext:
         self.progress = ProgressStore(db.pool)
         self.heartbeats = Heartbeats()
         self.live = LiveSockets(self.redis)
+        self.engine.loss_watch.on_loss(lambda: rearm_from_postgres(self.redis, settings))
         self.quotas = Quotas(self.redis)
         self._heartbeat_task: asyncio.Task[None] | None = None
 

@@ -26,7 +26,8 @@ Hierarchy:
       NotEnabled                  501  google_disabled
       Unavailable                 503  email_unavailable / google_unavailable
     domain.errors.DomainError     rule broken in the room model (409 unless listed in `ERRORS`)
-    rooms.errors.RoomError        the room engine: session_not_found 404, room_busy 409
+    rooms.errors.RoomError        the room engine: session_not_found 404, room_busy 409,
+                                  room_unavailable 503 (Postgres down: nothing applied)
 
 A request body the JSON decoder cannot take (nested too deeply, not UTF-8) is a 400
 invalid_request too, though msgspec raises RecursionError / UnicodeDecodeError for it.
@@ -39,12 +40,14 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+import asyncpg
 from litestar import MediaType, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
 from litestar.serialization import decode_json
+from redis import exceptions as redis_errors
 
 from domain.errors import DomainError, InvalidCommand, RoleForbidden, UnknownClarification
-from rooms.errors import RoomError, RoomNotFound
+from rooms.errors import RoomError, RoomNotFound, RoomUnavailable
 
 if TYPE_CHECKING:
     from litestar import Request
@@ -190,6 +193,8 @@ ERRORS: dict[type[Exception], Translation] = {
     RoomError: _t(409),
     # the session row exists but its room is gone from Redis and Postgres alike
     RoomNotFound: _t(404),
+    # a milestone or a seq reservation could not reach Postgres; nothing was applied
+    RoomUnavailable: _t(503),
 }
 CodedError = AppError | DomainError | RoomError
 
@@ -226,6 +231,8 @@ def coded_error_handler(_: Request[Any, Any, Any], exc: CodedError) -> Response[
     headers = None
     if isinstance(exc, RateLimited) and "retry_after" in exc.fields:
         headers = {"Retry-After": str(int(exc.fields["retry_after"]))}
+    if isinstance(exc, RoomUnavailable):
+        headers = {"Retry-After": str(RETRY_UNAVAILABLE_SECS)}
     body = error_body(exc.code, exc.message, **exc.fields)
     return _respond(translate(exc).status, body, headers)
 
@@ -292,6 +299,45 @@ def undecodable_body_handler(request: Request[Any, Any, Any], exc: Exception) ->
     return _respond(400, error_body("invalid_request", message))
 
 
+# A dependency that is down right now: Postgres or Redis refusing, dropping or timing out a
+# connection. The answer is 503 `unavailable` with Retry-After, not a 500 (issue 13).
+UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
+    ConnectionError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    redis_errors.ConnectionError,
+    redis_errors.TimeoutError,
+)
+RETRY_UNAVAILABLE_SECS = 5
+UNAVAILABLE_MESSAGE = (
+    f"The server cannot reach its database right now; retry in {RETRY_UNAVAILABLE_SECS} s."
+)
+
+
+def unavailable_frame(command_id: Any = None) -> dict[str, Any]:
+    """The socket's answer when Postgres or Redis is down: nothing was applied, retry."""
+    return {
+        "type": "error",
+        "id": command_id,
+        "code": "unavailable",
+        "message": UNAVAILABLE_MESSAGE,
+        "retry_after": RETRY_UNAVAILABLE_SECS,
+    }
+
+
+def unavailable_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.warning(
+        "%s %s: a dependency is down (%s: %s)",
+        request.method,
+        request.url.path,
+        type(exc).__name__,
+        exc,
+    )
+    body = error_body("unavailable", UNAVAILABLE_MESSAGE, retry_after=RETRY_UNAVAILABLE_SECS)
+    return _respond(503, body, {"Retry-After": str(RETRY_UNAVAILABLE_SECS)})
+
+
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     AppError: coded_error_handler,
     DomainError: coded_error_handler,
@@ -299,5 +345,6 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     HTTPException: http_error_handler,
     RecursionError: undecodable_body_handler,
     UnicodeDecodeError: undecodable_body_handler,
+    **dict.fromkeys(UNAVAILABLE_ERRORS, unavailable_handler),
     500: internal_error_handler,
 }

@@ -31,8 +31,11 @@ import itertools
 import logging
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
+from domain.tables import User, UserAuthSession
+from rooms.keys import ALIVE
 from server.errors import AppError, TokenExpired, TokenRevoked, TokenStale
 
 if TYPE_CHECKING:
@@ -95,15 +98,54 @@ async def record_role(
 
 
 async def check_principal(redis: aioredis.Redis, principal: Principal) -> None:
-    """Raises if the token's session is revoked or its role is not the account's (one trip)."""
+    """Raises if the token's session is revoked or its role is not the account's (one trip).
+
+    If Redis lost its data (no ALIVE key yet) the revocations it held are gone until they are
+    re-armed, so the answer comes from Postgres instead: a revoked session stays revoked.
+    """
     async with redis.pipeline(transaction=False) as pipe:
         pipe.exists(REVOKED_SID_KEY.format(sid=principal.sid))
         pipe.get(ROLE_STAMP_KEY.format(user_id=principal.user_id))
-        revoked, stamp = await pipe.execute()
+        pipe.exists(ALIVE)
+        revoked, stamp, alive = await pipe.execute()
+    if not alive:
+        await _check_in_postgres(principal)
+        return
     if revoked:
         raise TokenRevoked("The session of this token has ended; sign in again.")
     if stamp is not None and stamp.decode() != principal.role:
         raise TokenStale("Your role changed since this token was issued; refresh it.")
+
+
+async def _check_in_postgres(principal: Principal) -> None:
+    ended = await UserAuthSession.exists().where(
+        (UserAuthSession.family_id == principal.sid) & UserAuthSession.revoked_at.is_not_null()
+    )
+    if ended:
+        raise TokenRevoked("The session of this token has ended; sign in again.")
+    row = await User.select(User.role).where(User.id == principal.user_id).first()
+    if row is not None and row["role"] != principal.role:
+        raise TokenStale("Your role changed since this token was issued; refresh it.")
+
+
+async def rearm_from_postgres(redis: aioredis.Redis, settings: Settings) -> None:
+    """After Redis lost its data: the revocations and role stamps of the last token lifetime,
+    written again from Postgres (rooms.background.RedisLossWatch calls this)."""
+    window = settings.access_token_ttl_secs + REVOKED_SID_MARGIN_SECS
+    since = datetime.now(UTC) - timedelta(seconds=window)
+    revoked = await UserAuthSession.select(UserAuthSession.family_id).where(
+        UserAuthSession.revoked_at > since
+    )
+    changed = await User.select(User.id, User.role).where(User.updated_at > since)
+    async with redis.pipeline(transaction=False) as pipe:
+        for row in revoked:
+            pipe.set(REVOKED_SID_KEY.format(sid=row["family_id"]), b"1", ex=window)
+        for row in changed:
+            pipe.set(ROLE_STAMP_KEY.format(user_id=row["id"]), row["role"], ex=window)
+        await pipe.execute()
+    log.warning(
+        "re-armed %d revoked sessions and %d role stamps from Postgres", len(revoked), len(changed)
+    )
 
 
 class LiveSockets:

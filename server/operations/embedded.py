@@ -165,14 +165,16 @@ class EmbeddedPostgres(_Server):
     def pgdata(self) -> Path:
         return self.data_dir / "postgres"
 
-    def start(self) -> str:
+    def start(self, port: int | None = None) -> str:
+        """Starts the cluster (on `port` if given, as after an outage) or reuses a running one."""
         with _locked(self.data_dir / ".postgres.lock"):
             password, generated = server_password(self.data_dir, self.name)
-            port = self._running_port()
-            if port is None:
-                port = self._start(password)
+            running = self._running_port()
+            if running is None:
+                running = self._start(password, port)
             elif generated or not pg_cluster.hba_is_ours(self.pgdata):
-                raise EmbeddedServerError(_not_ours(self.name, port, self.data_dir))
+                raise EmbeddedServerError(_not_ours(self.name, running, self.data_dir))
+            port = running
             self.url = f"postgresql://postgres:{password}@127.0.0.1:{port}/{DATABASE_NAME}"
         self._ensure_database(port, password)
         return self.url
@@ -190,9 +192,9 @@ class EmbeddedPostgres(_Server):
     def _bin(self, name: str) -> str:
         return str(_postgres_modules()[1] / name)
 
-    def _start(self, password: str) -> int:
+    def _start(self, password: str, port: int | None = None) -> int:
         owner = self._prepare(password)
-        port = free_port()
+        port = port or free_port()
         argv = [self._bin("postgres"), "-D", str(self.pgdata), "-p", str(port)]
         # The socket lives in the cluster's own directory (0700): only its owner reaches it.
         argv += ["-c", "listen_addresses=127.0.0.1", "-k", str(self.pgdata)]

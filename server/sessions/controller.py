@@ -83,7 +83,8 @@ async def _view(ctx: AppContext, principal: Principal, session_id: uuid.UUID) ->
     access = await ctx.sessions.access(_viewer(principal), session_id)
     seq, state = await ctx.rooms.state(str(session_id))
     question = await ctx.sessions.question_of(access.session)
-    return session_view(access.session, question, seq, state, access.room_role.value)
+    epoch = await ctx.store.epoch(str(session_id))
+    return session_view(access.session, question, seq, state, access.room_role.value, epoch)
 
 
 class SessionController(Controller):

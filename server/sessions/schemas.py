@@ -84,6 +84,8 @@ class SessionView(msgspec.Struct):
     evaluation_text: str
     evaluation: StoredEvaluation | None
     failure: str | None
+    # Counts the times the room was rebuilt after Redis lost it; `seq` counts within it.
+    epoch: int = 0
 
 
 class SessionSummary(msgspec.Struct):
@@ -198,7 +200,12 @@ class EventPage(msgspec.Struct):
 
 
 def session_view(
-    session: dict[str, Any], question: dict[str, Any], seq: int, state: RoomState, role: str
+    session: dict[str, Any],
+    question: dict[str, Any],
+    seq: int,
+    state: RoomState,
+    role: str,
+    epoch: int = 0,
 ) -> SessionView:
     visible = state.state_for(role)
     return SessionView(
@@ -232,6 +239,7 @@ def session_view(
         evaluation_text=state.evaluation_text,
         evaluation=state.evaluation,
         failure=state.failure,
+        epoch=epoch,
     )
 
 

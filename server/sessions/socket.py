@@ -33,7 +33,16 @@ from rooms.hub import Subscriber
 from rooms.service import SYSTEM
 from server.accounts import users as accounts
 from server.accounts.guards import authenticate_token, authenticate_websocket, websocket_subprotocol
-from server.errors import AppError, BadRequest, SlowConsumer, TokenStale, error_frame, translate
+from server.errors import (
+    UNAVAILABLE_ERRORS,
+    AppError,
+    BadRequest,
+    SlowConsumer,
+    TokenStale,
+    error_frame,
+    translate,
+    unavailable_frame,
+)
 from server.sessions.service import Access, Viewer
 from server.sessions.socket_tools import TokenBucket
 
@@ -67,6 +76,8 @@ FLOOD_QUIET_SECS = 10.0
 # other close code comes from `server.errors.ERRORS` (4000 + the HTTP status).
 BAD_REQUEST_CLOSE = 4400
 FLOODING_CLOSE = 4429
+# Postgres or Redis is down at the handshake (4000 + 503, like every other close code).
+UNAVAILABLE_CLOSE = 4503
 _encoder = msgspec.json.Encoder()
 # msgspec names the offending field as "... - at `$.section`".
 _FIELD_PATH = re.compile(r"at `\$\.(\w+)")
@@ -195,14 +206,19 @@ class RoomConnection:
             "role": role,
             "server_time": round(time.time(), 3),
             "clarifications_left": max(0, state.max_clarifications - len(state.clarifications)),
+            # A snapshot is where the client starts again: `after` did not resume it.
+            "epoch": await self.ctx.store.epoch(self.session_id),
+            "resumed": False,
         }
         await self.send_text(snapshot_frame(Snapshot(seq, state), role, extra).decode())
         return seq
 
-    async def run(self, after: int | None) -> None:
+    async def run(self, after: int | None, epoch: int | None = None) -> None:
         self._reader = asyncio.current_task()
         current = await self.ctx.store.current_seq(self.session_id) or 0
-        if after is None or after > current:
+        # The client's `after` counts in its epoch; a room rebuilt since counts anew.
+        stale = epoch is not None and epoch != await self.ctx.store.epoch(self.session_id)
+        if after is None or after > current or stale:
             after = await self.send_snapshot()
         subscriber = Subscriber(
             self.session_id,
@@ -344,6 +360,9 @@ class RoomConnection:
             )
         except (DomainError, RoomError) as exc:
             return error_frame(exc, command_id)
+        except UNAVAILABLE_ERRORS as exc:
+            log.warning("command %s in room %s: %s", envelope["type"], self.session_id, exc)
+            return unavailable_frame(command_id)
         except Exception:  # the socket survives a failure of ours; the client may retry the id
             log.exception("command %s failed in room %s", envelope["type"], self.session_id)
             return _error(command_id, "internal_error", "The command failed on our side; retry it.")
@@ -363,27 +382,30 @@ async def room_socket(
     """The live room (see docs/protocol.md)."""
     try:
         after = _parse_after(socket.query_params.get("after"))
+        epoch = _parse_after(socket.query_params.get("epoch"))
         principal = await authenticate_websocket(socket, ctx)
         access = await ctx.sessions.access(Viewer(principal.user_id, principal.role), session_id)
+        name = await ctx.sessions.display_name(principal.user_id)
+        connection = RoomConnection(socket, ctx, principal, access, name)
+        slot = (principal.user_id, connection.address, connection.connection_id)
+        await ctx.quotas.open_socket(*slot)
     except ValueError:
         await _refuse(
-            socket, BAD_REQUEST_CLOSE, _error(None, "bad_request", "'after' is a seq number.")
+            socket,
+            BAD_REQUEST_CLOSE,
+            _error(None, "bad_request", "'after' and 'epoch' are whole numbers."),
         )
         return
     except AppError as exc:
         await _refuse(socket, translate(exc).close_code, error_frame(exc))
         return
-    name = await ctx.sessions.display_name(principal.user_id)
-    connection = RoomConnection(socket, ctx, principal, access, name)
-    slot = (principal.user_id, connection.address, connection.connection_id)
-    try:
-        await ctx.quotas.open_socket(*slot)
-    except AppError as exc:
-        await _refuse(socket, translate(exc).close_code, error_frame(exc))
+    except UNAVAILABLE_ERRORS as exc:  # Postgres or Redis is down: say so, and when to retry
+        log.warning("room socket handshake in %s: a dependency is down: %s", session_id, exc)
+        await _refuse(socket, UNAVAILABLE_CLOSE, unavailable_frame())
         return
     try:
         await socket.accept(subprotocols=websocket_subprotocol(socket))
-        await connection.run(after)
+        await connection.run(after, epoch)
     except WebSocketDisconnect:
         pass
     except asyncio.CancelledError:

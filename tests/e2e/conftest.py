@@ -128,9 +128,11 @@ async def open_room() -> AsyncIterator[Callable[..., Awaitable[RoomClient]]]:
         token: str,
         after: int | None = None,
         via: str = "subprotocol",
+        extra_query: str | None = None,
     ) -> RoomClient:
         url = base_url.replace("http", "ws") + f"/ws/sessions/{session_id}"
         query = [] if after is None else [f"after={after}"]
+        query += [extra_query] if extra_query else []
         kwargs: dict[str, Any] = {"max_size": 2**22}
         if via == "subprotocol":
             kwargs["subprotocols"] = ["bearer", token]

@@ -48,10 +48,12 @@ class Process:
             archive.RulesCache(db.pool),
             archive.SnapshotLoader(db.pool),
             clock=self.clock,
+            ledger=archive.SeqLedger(db.pool),
         )
         self.hub = Hub(self.redis, self.store)
         self.timers = TimerRunner(self.service, self.store, clock=self.clock)
         self.archiver = Archiver(self.service, self.store, db.pool, clock=self.clock)
+        self.service.durable = self.archiver
 
     def sweeper_for(self, board: PresenceBoard) -> PresenceSweeper:
         return PresenceSweeper(self.service, self.store, board, clock=self.clock)

@@ -350,6 +350,20 @@ async def test_archiving_trims_the_log_to_the_retained_events(redis: aioredis.Re
     assert kept == list(range(kept[0], total + 1))
 
 
+async def test_a_bounded_append_never_passes_the_reserved_high_water_mark(
+    redis: aioredis.Redis,
+) -> None:
+    store = RoomStore(redis)
+    store.bounded = True
+    assert await store.append("s1", 0, frames(1, 2), now=T0) == AppendResult("reserve", 0, 0)
+    assert await store.current_seq("s1") is None, "nothing written past the mark"
+    await store.raise_high_water("s1", 3)
+    assert await store.append("s1", 0, frames(1, 2), now=T0) == ok(1, 2)
+    assert await store.append("s1", 2, frames(3, 2), now=T0) == AppendResult("reserve", 2, 2)
+    await store.raise_high_water("s1", 1)  # a stale reservation never lowers the mark
+    assert await store.append("s1", 2, frames(3, 1), now=T0) == ok(3, 3)
+
+
 # restore.lua — RoomStore.restore
 
 
@@ -359,11 +373,15 @@ async def test_restore_rebuilds_a_lost_room_once(
     snapshots = [Snapshot(7, room_state("s1")), Snapshot(9, room_state("s1"))]
     stores = [RoomStore(redis), RoomStore(other)]
     pairs = zip(stores, snapshots, strict=True)
-    restored = await asyncio.gather(*(store.restore("s1", snap) for store, snap in pairs))
+    restored = await asyncio.gather(
+        *(store.restore("s1", snap, 1000 + n, n + 1) for n, (store, snap) in enumerate(pairs))
+    )
     assert sorted(restored) == [False, True]
-    winner = snapshots[restored.index(True)]
+    won = restored.index(True)
+    winner = snapshots[won]
     assert await stores[0].snapshot("s1") == winner
     assert await stores[0].current_seq("s1") == winner.seq
+    assert await stores[0].epoch("s1") == won + 1, "the winner's epoch, not a mix"
     after = winner.seq + 1
     assert await stores[1].append("s1", winner.seq, frames(after, 1), now=T0) == ok(after, after)
 
@@ -372,7 +390,8 @@ async def test_restore_leaves_a_live_room_alone(redis: aioredis.Redis) -> None:
     store = RoomStore(redis)
     live = Snapshot(3, room_state("s1"))
     await store.append("s1", 0, frames(1, 3), now=T0, snapshot=live)
-    assert await store.restore("s1", Snapshot(1, room_state("s1"))) is False
+    assert await store.restore("s1", Snapshot(1, room_state("s1")), 1000, 1) is False
+    assert await store.epoch("s1") == 0
     assert await store.current_seq("s1") == 3
     assert await store.snapshot("s1") == live
 

@@ -34,6 +34,15 @@ export class DraftBuffer {
     this.persist();
   }
 
+  /** The room was rebuilt without its latest events: every section this tab last saw in the
+   * room (or still holds unsent) that the rebuilt room lacks is sent again. */
+  resynced(draft) {
+    const known = { ...this.server, ...this.local };
+    for (const [section, text] of Object.entries(known)) {
+      if (text !== (draft[section] ?? "")) this.edit(section, text);
+    }
+  }
+
   text(section) {
     return section in this.local ? this.local[section] : this.server[section] ?? "";
   }

@@ -37,9 +37,10 @@ export class RoomSocket {
    * connecting | open | reconnecting | closed, fatal(message, meaning) with meaning a served
    * close meaning ("unauthorized", "not_found", …), clock(serverTime, rttMs).
    */
-  constructor(sessionId, lastSeq, handlers) {
+  constructor(sessionId, lastSeq, handlers, epoch = null) {
     this.sessionId = sessionId;
     this.lastSeq = lastSeq;
+    this.epoch = epoch; // the room's epoch lastSeq counts in (GET /sessions/{id} says)
     this.handlers = handlers;
     this.pending = new Map(); // id -> {command, resolve, reject, key}
     this.prefix = Math.random().toString(36).slice(2, 8);
@@ -129,7 +130,9 @@ export class RoomSocket {
     }
     if (this.stopped) return;
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    const query = this.lastSeq > 0 ? `?after=${this.lastSeq}` : "";
+    // `after` counts within an epoch: a room rebuilt since answers with a fresh snapshot.
+    const query = this.lastSeq > 0
+      ? `?after=${this.lastSeq}${this.epoch === null ? "" : `&epoch=${this.epoch}`}` : "";
     const ws = new WebSocket(`${scheme}//${location.host}/ws/sessions/${this.sessionId}${query}`,
       ["bearer", token]);
     this.ws = ws;
@@ -192,6 +195,10 @@ export class RoomSocket {
       return;
     }
     if (frame.type === "snapshot") {
+      // The room lost recent events (Redis lost its data) when its epoch changed under us:
+      // whoever holds text the snapshot lacks sends it again.
+      frame.epochChanged = this.epoch !== null && frame.epoch !== undefined && frame.epoch !== this.epoch;
+      if (frame.epoch !== undefined) this.epoch = frame.epoch;
       this.lastSeq = frame.seq;
       this.handlers.clock(frame.server_time, 0);
       this.handlers.frame(frame);

@@ -70,7 +70,7 @@ export async function roomView(root, { id }, ctx) {
       if (meaning === "unauthorized") signOut().then(() => ctx.requireSignIn());
     },
     clock: (serverTime, rtt) => clock.sync(serverTime, rtt),
-  });
+  }, view.epoch ?? null);
   const command = (type, fields, key) => socket.send(type, fields, key).catch((e) => { throw friendly(e); });
 
   const buffer = role === "candidate"
@@ -137,6 +137,9 @@ export async function roomView(root, { id }, ctx) {
     const before = state.phase;
     if (frame.type === "snapshot") {
       state = fromSnapshot(frame, state);
+      // A new epoch: the room lost its latest events. What this tab knew the room held, and
+      // the room no longer does, is the candidate's own text: it goes back.
+      if (frame.epochChanged && isOpen(state.phase)) buffer?.resynced(state.draft);
       for (const [section, text] of Object.entries(state.draft)) buffer?.roomHas(section, text);
     } else {
       state = applyEvent(state, frame);
