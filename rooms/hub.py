@@ -289,9 +289,24 @@ class Hub:
         ]
         if not behind:
             return
-        for (sid, _, _), tail in zip(behind, await self.store.read_many(behind), strict=True):
+        for (sid, cursor, seq), tail in zip(
+            behind, await self.store.read_many(behind), strict=True
+        ):
+            if not tail or tail[0].seq != cursor + 1:
+                # The stream no longer holds what follows the cursor (the room was rebuilt after
+                # Redis lost it, in a new epoch): each subscriber resyncs from a snapshot.
+                self._catch_up(sid, seq)
+                continue
             for item in tail:
                 self._dispatch(sid, Delivery(item.seq, item.audience, item.frame.decode()))
+
+    def _catch_up(self, session_id: str, seq: int) -> None:
+        room = self._rooms.get(session_id)
+        if room is None or seq <= room.cursor:
+            return
+        room.cursor = seq
+        for subscriber in room.subscribers:
+            subscriber.offer(_CatchUp(seq))
 
     def _dispatch(self, session_id: str, delivery: Delivery) -> None:
         room = self._rooms.get(session_id)

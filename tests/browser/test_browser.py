@@ -18,10 +18,11 @@ from typing import Any
 
 import httpx
 import pytest
+import redis
 from playwright.sync_api import Browser, BrowserContext, Page, WebSocketRoute, expect
 
 from tests.browser.conftest import LAPTOP, PHONE
-from tests.support.servers import AppProcess
+from tests.support.servers import AppProcess, SuiteServers
 from tests.support.smtp import SmtpServer, client_ip
 
 pytestmark = pytest.mark.browser
@@ -393,6 +394,46 @@ def test_a_dropped_connection_resumes_without_reload_and_loses_no_typing(
     ).json()
     assert view["draft"]["entities"] == "Cache, Node, DoublyLinkedList, HashMap"
     assert view["draft"]["apis"] == "get(key) -> value\nput(key, value)"
+    assert errors == []
+
+
+def test_an_open_tab_gives_back_what_redis_lost(
+    app: AppProcess,
+    servers: SuiteServers,
+    smtp: SmtpServer,
+    contexts: Callable[..., BrowserContext],
+) -> None:
+    """Redis loses its data seconds after the candidate's text was saved: the room comes back
+    from Postgres without it, in a new epoch, and the open tab sends it again."""
+    email = f"ines.{secrets.token_hex(3)}@example.test"
+    page = contexts().new_page()
+    errors: list[str] = []
+    watch_errors(page, errors)
+    sign_in(page, app.url, smtp, email)
+    page.get_by_label("Search").fill("LRU")
+    page.locator(".qcard").get_by_role("button", name="Start").click()
+    page.get_by_label("Untimed: take as long as you need").check()
+    page.get_by_role("button", name="Start session").click()
+    expect(page.locator(".connection")).to_have_text("Live")
+    entities = page.get_by_label("Entities", exact=True)
+    entities.fill("Cache, Node, DoublyLinkedList")
+    expect(page.locator(".save-summary")).to_have_text("All changes saved")
+
+    with redis.Redis.from_url(servers.redis_url) as client:
+        client.flushall()  # within the archive delay: the room's last draft is only in Redis
+
+    session_id = page.url.rsplit("/", 1)[1]
+    headers = {"Authorization": f"Bearer {stored_auth(page)['access_token']}"}
+    deadline = time.monotonic() + 20
+    view: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        view = httpx.get(f"{app.url}/sessions/{session_id}", headers=headers, timeout=10).json()
+        if view.get("epoch", 0) >= 1 and view["draft"]["entities"]:
+            break
+        page.wait_for_timeout(250)
+    assert view["epoch"] >= 1, "the room was rebuilt in a new epoch"
+    assert view["draft"]["entities"] == "Cache, Node, DoublyLinkedList"
+    expect(page.locator(".save-summary")).to_have_text("All changes saved")
     assert errors == []
 
 
