@@ -16,7 +16,7 @@ MAX_ESCAPED_CHAR_BYTES = 12
 AUTH_BODY_BYTES = 4096 * MAX_ESCAPED_CHAR_BYTES + 1024
 # A name (200 characters) and an avatar URL (2000: server.accounts.schemas), escaped at worst.
 PROFILE_BODY_BYTES = (200 + 2000) * MAX_ESCAPED_CHAR_BYTES + 1024
-# Every written section at its limit, each character JSON-escaped at worst (\uXXXX = 6 bytes).
-SOLUTION_BODY_BYTES = len(SOLUTION_SECTIONS) * MAX_SECTION_CHARS * 6 + 4 * 1024
+# Every written section at its limit, each character JSON-escaped at worst.
+SOLUTION_BODY_BYTES = len(SOLUTION_SECTIONS) * MAX_SECTION_CHARS * MAX_ESCAPED_CHAR_BYTES + 4 * 1024
 # An admin's question edit: the brief, the rubric, the reference answers.
 QUESTION_EDIT_BODY_BYTES = 512 * 1024

@@ -9,8 +9,11 @@ tests/artifacts/screenshots/.
 from __future__ import annotations
 
 import json
+import os
 import re
 import secrets
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -122,7 +125,9 @@ def test_a_timed_interview_watched_live_then_evaluated_and_replayed(
     sign_in_by_keyboard_after_a_wrong_code(
         cand, app.url, smtp, f"cora.{tag}@example.test", screenshots
     )
-    sign_in(obs, app.url, smtp, f"ivan.{tag}@example.test")
+    interviewer = f"ivan.{tag}@example.test"
+    sign_in(obs, app.url, smtp, interviewer)
+    promote(app, interviewer, "interviewer")  # while signed in: the page picks it up at once
     session_id = browse_the_bank_and_start_a_short_session(cand, screenshots)
     invite_the_observer(cand, obs, app.url, session_id)
     clarify_until_the_clock_runs_out(cand, obs, screenshots)
@@ -196,13 +201,25 @@ def browse_the_bank_and_start_a_short_session(page: Page, shot: Shot) -> str:
     return page.url.rsplit("/", 1)[1]
 
 
+def promote(app: AppProcess, email: str, role: str) -> None:
+    """What an operator does: `interview-rooms users promote` against the running server's data."""
+    subprocess.run(
+        [sys.executable, "-m", "server.operations.cli", "users", "promote", email, "--role", role],
+        env={**os.environ, **app.env},
+        check=True,
+        capture_output=True,
+    )
+
+
 def invite_the_observer(cand: Page, obs: Page, base: str, session_id: str) -> None:
+    """The candidate makes an invite link (a peer's, single use); the interviewer, staff since a
+    moment ago, finds the room among the live ones without signing out and back in."""
     cand.get_by_role("button", name="Invite an observer").click()
     invite = cand.get_by_label(re.compile("Invite link"))
     expect(invite).to_have_value(re.compile("#/invite/"))
-    link = invite.input_value()
-    assert link.startswith(base)
-    obs.goto(link)
+    assert invite.input_value().startswith(base)
+    expect(cand.locator(".invite-list")).to_contain_text("Not used yet (0/1)")
+    obs.goto(f"{base}/#/room/{session_id}")
     expect(obs).to_have_url(re.compile(rf"#/room/{session_id}$"))
     expect(obs.locator(".room-title .badge.role")).to_have_text("Observing")
     expect(obs.locator(".connection")).to_have_text("Live")
@@ -383,7 +400,7 @@ def test_a_dropped_connection_resumes_without_reload_and_loses_no_typing(
     expect(page.locator(".connection")).to_have_text("Live", timeout=SLOW_MS)
     expect(page.locator(".save-summary")).to_have_text("All changes saved")
     assert page.evaluate("window.__sameDocument") is True
-    assert re.search(r"\?after=\d+$", network["urls"][-1]), network["urls"]
+    assert re.search(r"\?after=\d+&epoch=\d+$", network["urls"][-1]), network["urls"]
 
     session_id = page.url.rsplit("/", 1)[1]
     stored = json.loads(page.evaluate("localStorage.getItem('interview-rooms.auth')"))
@@ -411,6 +428,7 @@ def test_an_open_tab_gives_back_what_redis_lost(
     watch_errors(page, errors)
     sign_in(page, app.url, smtp, email)
     page.get_by_label("Search").fill("LRU")
+    expect(page.locator(".qcard")).to_have_count(1)
     page.locator(".qcard").get_by_role("button", name="Start").click()
     page.get_by_label("Untimed: take as long as you need").check()
     page.get_by_role("button", name="Start session").click()

@@ -72,10 +72,9 @@ async def test_a_rebuilt_timed_room_still_expires_at_its_deadline(process: Proce
     await fresh.service.state(session_id)  # someone opens the room: it is rebuilt
     due = await process.redis.zscore(keys.TIMERS, session_id)
     assert due is not None, "the deadline is re-armed from the rebuilt state"
+    assert due <= process.clock() + DURATIONS["design"]
     process.clock.advance(DURATIONS["design"] + 1)
-    claimed = await fresh.store.claim(keys.TIMERS, process.clock(), 5.0, 10)
-    assert session_id in claimed
-    await fresh.timers.fire(session_id)
+    await fresh.timers.fire(session_id)  # what the timer loop does once the room is due
     _, state = await fresh.service.state(session_id)
     assert state.phase in (Phase.SUBMITTED, Phase.EVALUATING, Phase.EXPIRED)
 
