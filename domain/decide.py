@@ -75,7 +75,27 @@ def _find(state: RoomState, clarification_id: str) -> Clarification:
     )
 
 
+# The same question sent again this soon is one question (a double Enter, a resend from a
+# second tab): it is not asked twice and costs one clarification.
+REPEAT_WINDOW_SECS = 5.0
+
+
+def _same_question(a: str, b: str) -> bool:
+    def norm(text: str) -> str:
+        return " ".join(text.casefold().split()).rstrip("?!. ")
+
+    return norm(a) == norm(b)
+
+
 def _clarify(state: RoomState, cmd: c.Clarify, ctx: Context) -> list[e.Event]:
+    last = state.clarifications[-1] if state.clarifications else None
+    if (
+        last is not None
+        and last.asked_by == ctx.actor.user_id
+        and ctx.now - last.asked_at <= REPEAT_WINDOW_SECS
+        and _same_question(last.question, cmd.question)
+    ):
+        return []  # already asked: the answer (or its wait) is the one in the room
     used = len(state.clarifications)
     if used >= state.max_clarifications:
         raise ClarificationBudgetExhausted(

@@ -176,6 +176,18 @@ def test_budget_exhausted_on_one_past_the_max() -> None:
     assert [x.id for x in room.state.clarifications] == ["c1", "c2"]
 
 
+def test_the_same_question_sent_twice_at_once_is_asked_once() -> None:
+    room = Room(max_clarifications=3)
+    first = room.do(c.Clarify("Do we take cash?"), CANDIDATE, T0 + 10)
+    assert types(first) == ["clarification.asked", "clarification.answered"]
+    assert room.do(c.Clarify("  do we take CASH "), CANDIDATE, T0 + 12) == []
+    assert clarifications_left(room.state) == 2
+    # Later, the same words are a new question (the candidate meant to ask again).
+    again = room.do(c.Clarify("Do we take cash?"), CANDIDATE, T0 + 20)
+    assert types(again) == ["clarification.asked", "clarification.answered"]
+    assert clarifications_left(room.state) == 1
+
+
 @pytest.mark.parametrize(
     ("command", "actor"),
     [
