@@ -162,6 +162,10 @@ class RoomService:
         self._warming.add(task)
         task.add_done_callback(self._warming.discard)
 
+    async def rules(self, question_id: str) -> Sequence[ClarificationRule]:
+        """The question's clarification rules, as the room answers with them."""
+        return await self._rules(question_id)
+
     async def state(self, session_id: str) -> tuple[int, RoomState]:
         """The room's latest state and its seq."""
         room = await self._room(session_id)

@@ -23,6 +23,8 @@ from server.accounts.guards import require_role
 from server.accounts.live import announce_account_changed
 from server.accounts.otp import normalise_email
 from server.limits import SOLUTION_BODY_BYTES
+from server.sessions import answer_key as answer_keys
+from server.sessions.answer_key import AnswerKey, ModelAnswer  # noqa: TC001 - Litestar reads these
 from server.sessions.schemas import (
     Accepted,
     AnswerBody,
@@ -283,6 +285,28 @@ class SessionController(Controller):
     async def accept(self, token: str, ctx: AppContext, principal: Principal) -> InviteAccepted:
         session_id = await ctx.sessions.accept_invite(_viewer(principal), token)
         return InviteAccepted(session_id=session_id)
+
+    @get(
+        "/sessions/{session_id:uuid}/answer-key",
+        summary="The interviewer's answer key: rules, suggested answers, rubric, reference",
+    )
+    async def answer_key(
+        self, session_id: uuid.UUID, ctx: AppContext, principal: Principal
+    ) -> AnswerKey:
+        access = await ctx.sessions.access(_viewer(principal), session_id)
+        _, state = await ctx.rooms.state(str(session_id))
+        return await answer_keys.answer_key(ctx, access, state)
+
+    @get(
+        "/sessions/{session_id:uuid}/model-answer",
+        summary="The reference solution, once the solution is submitted",
+    )
+    async def model_answer(
+        self, session_id: uuid.UUID, ctx: AppContext, principal: Principal
+    ) -> ModelAnswer:
+        access = await ctx.sessions.access(_viewer(principal), session_id)
+        _, state = await ctx.rooms.state(str(session_id))
+        return await answer_keys.model_answer(access, state)
 
     @get("/sessions/{session_id:uuid}/events", summary="The event log, for replay")
     async def events(

@@ -135,6 +135,8 @@ RAISES: dict[str, Mapping[int, str]] = {
         ROOM_COMMAND,
     ),
     "SessionController.answer_mode": ROOM_COMMAND,
+    "SessionController.answer_key": {403: "forbidden: the answer key is the interviewer's."},
+    "SessionController.model_answer": {409: "not_submitted: it opens after the submission."},
     "SessionController.invite": {
         403: "forbidden: only the candidate or staff invite.",
         409: "session_ended",
