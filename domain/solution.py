@@ -36,12 +36,25 @@ SECTION_LABELS: dict[DraftPart, str] = {
     "extra": "Trade-offs and extras",
 }
 assert tuple(SECTION_LABELS) == SOLUTION_SECTIONS, "one label per written section, in order"
+# The same fields as a high-level design is written: a URL shortener is not "Classes and
+# relationships" and "Code" but a data model, a high-level design and its deep dives.
+HLD_SECTION_LABELS: dict[DraftPart, str] = {
+    "functional_req": "Requirements",
+    "non_functional_req": "Capacity estimates and non-functional requirements",
+    "entities": "Data model",
+    "classes_and_relationships": "High-level design",
+    "apis": "API",
+    "code": "Deep dives",
+    "extra": "Trade-offs and extras",
+}
+assert tuple(HLD_SECTION_LABELS) == SOLUTION_SECTIONS, "one HLD label per written section"
 # A whole section (the code one in particular) fits comfortably; larger bodies are abuse and
 # would bloat every snapshot and replay.
 MAX_SECTION_CHARS = 20_000
 
 
 _LABELS: dict[str, str] = {str(part): label for part, label in SECTION_LABELS.items()}
+_HLD_LABELS: dict[str, str] = {str(part): label for part, label in HLD_SECTION_LABELS.items()}
 
 
 def empty_draft() -> dict[str, str]:
@@ -50,5 +63,7 @@ def empty_draft() -> dict[str, str]:
     return draft
 
 
-def section_label(section: str) -> str:
-    return _LABELS.get(section) or section.replace("_", " ").capitalize()
+def section_label(section: str, question_type: str = "LLD") -> str:
+    """The section's name as the candidate sees it for this type of question (LLD or HLD)."""
+    labels = _HLD_LABELS if question_type == "HLD" else _LABELS
+    return labels.get(section) or section.replace("_", " ").capitalize()

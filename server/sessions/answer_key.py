@@ -83,7 +83,7 @@ def _json(raw: Any) -> Any:
 def _model_sections(question: dict[str, Any]) -> list[ModelSection]:
     reference: dict[str, str] = _json(question["reference_solution"]) or {}
     return [
-        ModelSection(section, section_label(section), reference[section])
+        ModelSection(section, section_label(section, question["type"]), reference[section])
         for section in SOLUTION_SECTIONS
         if reference.get(section)
     ]
@@ -125,7 +125,11 @@ async def answer_key(ctx: AppContext, access: Access, state: RoomState) -> Answe
         rules=[KeyRule(rule.intent, rule.response, list(rule.examples)) for rule in rules],
         pending=pending,
         rubric=[
-            RubricItem(section, section_label(section), [point["point"] for point in points])
+            RubricItem(
+                section,
+                section_label(section, question["type"]),
+                [point["point"] for point in points],
+            )
             for section in SOLUTION_SECTIONS
             if (points := rubric.get(section))
         ],

@@ -32,7 +32,8 @@ if TYPE_CHECKING:
 
 class Section(msgspec.Struct, frozen=True):
     name: str
-    label: str
+    label: str  # as an LLD question names it
+    hld_label: str  # as an HLD question names it
 
 
 class PhaseInfo(msgspec.Struct, frozen=True):
@@ -89,7 +90,10 @@ def _close_codes() -> list[CloseCode]:
 
 def build_vocabulary() -> Vocabulary:
     return Vocabulary(
-        sections=[Section(str(part), section_label(part)) for part in DRAFT_PARTS],
+        sections=[
+            Section(str(part), section_label(part), section_label(part, "HLD"))
+            for part in DRAFT_PARTS
+        ],
         languages=list(LANGUAGES),
         default_language=DEFAULT_LANGUAGE,
         limits=Limits(MAX_SECTION_CHARS, MAX_TEXT_CHARS, MIN_PHASE_SECS, MAX_PHASE_SECS),

@@ -11,6 +11,7 @@ from domain.phases import PHASE_LABELS, TERMINAL, Phase
 from domain.solution import (
     DEFAULT_LANGUAGE,
     DRAFT_PARTS,
+    HLD_SECTION_LABELS,
     LANGUAGES,
     MAX_SECTION_CHARS,
     SECTION_LABELS,
@@ -31,9 +32,18 @@ async def test_config_serves_the_vocabulary_of_the_python_sources(
     vocabulary = config["vocabulary"]
 
     assert vocabulary["sections"] == [
-        {"name": part, "label": SECTION_LABELS.get(part, "Language")} for part in DRAFT_PARTS
+        {
+            "name": part,
+            "label": SECTION_LABELS.get(part, "Language"),
+            "hld_label": HLD_SECTION_LABELS.get(part, "Language"),
+        }
+        for part in DRAFT_PARTS
     ]
-    assert {"name": "language", "label": "Language"} in vocabulary["sections"]
+    assert {"name": "language", "label": "Language", "hld_label": "Language"} in vocabulary[
+        "sections"
+    ]
+    hld = {section["name"]: section["hld_label"] for section in vocabulary["sections"]}
+    assert (hld["entities"], hld["code"]) == ("Data model", "Deep dives")
     assert vocabulary["languages"] == list(LANGUAGES)
     assert vocabulary["default_language"] == DEFAULT_LANGUAGE
     assert vocabulary["limits"] == {
