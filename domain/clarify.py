@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections import Counter
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 import snowballstemmer
@@ -70,7 +71,16 @@ STOP_WORDS = frozenset({
 # fmt: on
 _WORD = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?")
 _SENTENCE = re.compile(r"(?<=[.;!?])\s+(?=[A-Z0-9])|;\s+")
-_STEMMER = snowballstemmer.stemmer("english")
+# A Snowball stemmer keeps state between calls, so each thread has its own (indexes are built
+# in worker threads, several at once).
+_STEMMERS = threading.local()
+
+
+def _stemmer() -> Any:
+    stemmer = getattr(_STEMMERS, "english", None)
+    if stemmer is None:
+        stemmer = _STEMMERS.english = snowballstemmer.stemmer("english")
+    return stemmer
 
 
 class ClarificationRule(msgspec.Struct, frozen=True):
@@ -101,7 +111,8 @@ def normalise_question(text: str) -> str:
 def terms(text: str) -> list[str]:
     """Lower-case words without stop words, Snowball-stemmed ("notes" and "not" stay apart)."""
     words = _WORD.findall(text.lower().replace("'", ""))
-    return [_STEMMER.stemWord(word) for word in words if word not in STOP_WORDS]
+    stem = _stemmer().stemWord
+    return [stem(word) for word in words if word not in STOP_WORDS]
 
 
 def rule_texts(rule: ClarificationRule) -> list[str]:

@@ -65,6 +65,9 @@ class Archiver:
     ) -> None:
         self.service, self.store, self._pool, self._clock = service, store, pool, clock
         self._lock = asyncio.Lock()
+        # Set to stop between batches: cancelling a batch mid-write can wedge its Postgres
+        # connection (asyncpg never finishes a cancelled executemany).
+        self.stopping = asyncio.Event()
 
     async def flush_state(self, session_id: str, seq: int, state: RoomState) -> None:
         """Archives one room up to `seq`, whose state the caller holds."""
@@ -137,7 +140,7 @@ class Archiver:
             await self.store.expire_room(session_id, FINISHED_ROOM_TTL_SECS)
 
     async def run(self) -> None:
-        while True:
+        while not self.stopping.is_set():
             claimed: list[str] = []
             try:
                 claimed = await self.store.claim(
@@ -151,7 +154,9 @@ class Archiver:
             except Exception:
                 log.exception("archiving rooms failed; will retry")
             if len(claimed) < ARCHIVE_BATCH_ROOMS:  # else more are waiting: go on at once
-                await asyncio.sleep(ARCHIVE_POLL_SECS * random.uniform(0.8, 1.2))  # noqa: S311
+                pause = ARCHIVE_POLL_SECS * random.uniform(0.8, 1.2)  # noqa: S311
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.stopping.wait(), pause)
             else:
                 await asyncio.sleep(0)
 

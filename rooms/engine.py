@@ -23,6 +23,10 @@ if TYPE_CHECKING:
     from rooms.matching import ClarificationMatcher
 
 
+# How long a stopping archiver may take to finish its batch before it is cancelled anyway.
+ARCHIVER_STOP_SECS = 2.0
+
+
 class RoomEngine:
     def __init__(
         self,
@@ -60,6 +64,12 @@ class RoomEngine:
         ]
 
     async def stop_background(self) -> None:
+        # The archiver finishes the batch it is writing (cancelling one mid-write can wedge its
+        # Postgres connection); everything else is cancelled.
+        self.archiver.stopping.set()
+        archiving = [task for task in self._tasks if task.get_name() == "room-archiver"]
+        if archiving:
+            await asyncio.wait(archiving, timeout=ARCHIVER_STOP_SECS)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

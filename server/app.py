@@ -91,9 +91,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
-        await ctx.start()
-        tune_gc()
-        try:
+        try:  # a start that fails part-way stops what it started, then the process exits 3
+            await ctx.start()
+            tune_gc()
             yield
         finally:
             await ctx.stop()

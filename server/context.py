@@ -4,9 +4,8 @@ stores), created once in `create_app`, started in its lifespan and injected as `
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import redis.asyncio as aioredis
 
@@ -18,6 +17,7 @@ from evaluator.store import EvaluationStore
 from rooms.engine import RoomEngine
 from server.accounts.live import LiveSockets, rearm_from_postgres
 from server.operations import db
+from server.operations.teardown import Teardown, cancelled
 from server.sessions.quotas import Quotas
 from server.sessions.service import SessionService
 from server.sessions.socket_tools import Heartbeats
@@ -31,6 +31,9 @@ log = logging.getLogger("interview_rooms")
 # raises "Too many connections"); a few hundred sockets to one Redis is cheap for it.
 REDIS_MAX_CONNECTIONS = 256
 REDIS_POOL_WAIT_SECS = 5.0
+# The context's share of the shutdown grace (serving.SHUTDOWN_GRACE_SECS, 9 s): uvicorn drains
+# requests and sockets for 4 s before it, asyncio's own clean-up comes after.
+STOP_BUDGET_SECS = 3.0
 
 
 class AppContext:
@@ -66,6 +69,7 @@ class AppContext:
         self.engine.loss_watch.on_loss(lambda: rearm_from_postgres(self.redis, settings))
         self.quotas = Quotas(self.redis)
         self._heartbeat_task: asyncio.Task[None] | None = None
+        self._resident: set[asyncio.Task[Any]] | None = None
 
     async def start(self) -> None:
         db.configure(self.settings.database_url or "")
@@ -76,16 +80,31 @@ class AppContext:
             await self.matcher.start()
         self._heartbeat_task = asyncio.create_task(self.heartbeats.run(), name="ws-heartbeats")
         await self.live.start()
+        self._resident = asyncio.all_tasks()  # these loops, the server's; stop() settles the rest
 
     async def stop(self) -> None:
-        await self.live.stop()
-        if self._heartbeat_task is not None:
-            self._heartbeat_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._heartbeat_task
-        await self.engine.stop_background()
+        """Stops in dependency order within `STOP_BUDGET_SECS`: the tasks still running
+        (requests and sockets uvicorn let go, what they spawned), then what runs loops (live
+        sockets, heartbeats, the room engine and its hub, the matcher), then the broker, Redis
+        and Postgres, so nothing still running meets a closed pool (redis-py answers that with
+        AttributeError tracebacks). A step that overruns is logged and left behind."""
+        teardown = Teardown(STOP_BUDGET_SECS)
+        resident = self._resident
+        await teardown.settle("requests and sockets", self._others(resident))
+        await teardown.step("live sockets", self.live.stop())
+        await teardown.step("heartbeats", cancelled(self._heartbeat_task))
+        await teardown.step("room engine", self.engine.stop_background())
         if self.matcher is not None:
-            await self.matcher.close()
-        await self.broker.shutdown()
-        await self.redis.aclose()
-        await db.close_pool()
+            await teardown.step("clarification matcher", self.matcher.close())
+        await teardown.settle("tasks", self._others(resident))
+        await teardown.step("broker", self.broker.shutdown())
+        await teardown.step("redis", self.redis.aclose())
+        if not await teardown.step("database", db.close_pool()):
+            db.pool().terminate()  # a connection still held would keep close() waiting
+
+    @staticmethod
+    def _others(resident: set[asyncio.Task[Any]] | None) -> set[asyncio.Task[Any]]:
+        """Tasks started since `start()` ended (none if it never did), other than this one."""
+        if resident is None:
+            return set()
+        return asyncio.all_tasks() - resident - {asyncio.current_task()}

@@ -12,9 +12,6 @@ from server.operations.bootstrap import resolved, with_db
 from server.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger("interview_rooms")
-# Frames up to this reach the app, which refuses anything over 64 KiB with an error frame and
-# keeps the socket; larger ones are cut off by uvicorn with close code 1009.
-WS_HARD_LIMIT_BYTES = 1024 * 1024
 
 
 def cmd_migrate(settings: Settings, _: argparse.Namespace) -> int:
@@ -39,35 +36,19 @@ def cmd_seed(settings: Settings, _: argparse.Namespace) -> int:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn
-    from uvicorn.config import LOGGING_CONFIG
+    from server.operations import serving
 
-    from server.operations.log_redaction import uvicorn_log_config
-
-    with resolved(settings) as ready:
-        host, port = args.host or ready.host, args.port or ready.port
+    host, port = args.host or settings.host, args.port or settings.port
+    try:
+        listener = serving.listen(host, port)
+    except OSError as exc:
+        reason = (exc.strerror or str(exc)).lower()
+        log.error("cannot serve on %s:%d: %s; nothing was started", host, port, reason)
+        return serving.EXIT_STARTUP_FAILURE
+    with listener, resolved(settings) as ready:
         os.environ["HOST"], os.environ["PORT"] = host, str(port)
         log.info("serving on http://%s:%d (API docs at /schema)", host, port)
-        uvicorn.run(
-            "server.app:create_app",
-            factory=True,
-            host=host,
-            port=port,
-            log_level=ready.log_level.lower(),
-            # Access and handshake lines carry URLs: tokens in them are redacted.
-            log_config=uvicorn_log_config(LOGGING_CONFIG),
-            # X-Forwarded-For is believed only from the proxies the operator names; without
-            # them uvicorn would trust any local process that sends the header (127.0.0.1).
-            proxy_headers=ready.forwarded_allow_ips is not None,
-            forwarded_allow_ips=ready.forwarded_allow_ips,
-            ws_max_size=WS_HARD_LIMIT_BYTES,
-            ws="websockets-sansio",
-            # Per-message deflate keeps a zlib stream per socket (~60 KB each, measured);
-            # room frames are small JSON, so memory per idle connection matters more.
-            ws_per_message_deflate=False,
-            lifespan="on",
-        )
-    return 0
+        return serving.serve(ready, listener)
 
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, cast
 import msgspec
 from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
+from uvicorn.protocols.utils import ClientDisconnected
 
 from domain.commands import Actor, Join, Leave, Role, RoomRole
 from domain.decide import CLIENT_COMMAND_TYPES, decode_client_command
@@ -406,7 +407,7 @@ async def room_socket(
     try:
         await socket.accept(subprotocols=websocket_subprotocol(socket))
         await connection.run(after, epoch)
-    except WebSocketDisconnect:
+    except (WebSocketDisconnect, ClientDisconnected):  # the client (or a shutdown) closed it
         pass
     except asyncio.CancelledError:
         if not connection.abandoned:

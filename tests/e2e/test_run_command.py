@@ -3,7 +3,9 @@ wheels, migrations, the question bank, app and worker; Ctrl-C stops all of it; d
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -88,3 +90,53 @@ def test_run_serves_then_ctrl_c_stops_everything_and_data_survives(tmp_path: Pat
     ]
     assert not [secret for secret in passwords if secret in log.read_text()], "no password logged"
     assert "redis://:[redacted]@127.0.0.1:" in log.read_text()
+
+
+def _app_pid(run: subprocess.Popen[bytes]) -> int | None:
+    """The `serve` child of this `run` (its children only, never another process's)."""
+    children = Path(f"/proc/{run.pid}/task/{run.pid}/children").read_text().split()
+    for pid in children:
+        with contextlib.suppress(OSError):
+            if b"serve" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0"):
+                return int(pid)
+    return None
+
+
+def _restarted(run: subprocess.Popen[bytes], old: int, port: int, log: Path) -> int:
+    """Waits for a new app process of `run` to answer /health; its pid."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        pid = _app_pid(run)
+        if pid not in (None, old):
+            _healthy(port, run, log)
+            assert _app_pid(run) == pid, "the new app answers, and it is the only one"
+            return pid
+        time.sleep(0.1)
+    raise AssertionError(f"the app was not restarted:\n{log.read_text()[-3000:]}")
+
+
+def test_run_restarts_a_killed_app_with_back_off_and_ctrl_c_still_stops_everything(
+    tmp_path: Path,
+) -> None:
+    data_dir, port, log = tmp_path / "data", free_port(), tmp_path / "run.log"
+    run = _start(data_dir, port, log)
+    try:
+        _healthy(port, run, log)
+        first = _app_pid(run)
+        assert first is not None
+        os.kill(first, signal.SIGKILL)
+        second = _restarted(run, first, port, log)
+        os.kill(second, signal.SIGKILL)  # again within the minute: the delay doubles
+        third = _restarted(run, second, port, log)
+        text = log.read_text()
+    finally:
+        code = _ctrl_c(run)
+    assert code == 0, log.read_text()[-3000:]
+    assert re.search(
+        rf"app \(pid {first}\) exited with code -9 \(SIGKILL\) after [\d.]+ s; restarting in 1 s",
+        text,
+    )
+    assert f"app restarted (pid {second}, restart 1)" in text
+    assert re.search(rf"app \(pid {second}\) exited with code -9 .*; restarting in 2 s", text)
+    assert f"app restarted (pid {third}, restart 2)" in text
+    assert _servers_of(data_dir) == [], "no postgres, valkey, app or worker left behind"
