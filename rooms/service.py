@@ -203,6 +203,9 @@ class RoomService:
                         return Outcome(done[0], done[1], [], room.state, duplicate=True)
                     raise
                 if not events:
+                    # Nothing to do now may be because this very command was applied before.
+                    if command_key and (done := await self.store.command_outcome(command_key)):
+                        return Outcome(done[0], done[1], [], room.state, duplicate=True)
                     return Outcome(room.seq + 1, room.seq, [], room.state)
                 after = evolve_all(room.state, events)
                 outcome = await self._append(
