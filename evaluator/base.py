@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from domain.evaluation import Verdict
     from evaluator.prompts import EvaluationInput
 
@@ -20,7 +22,7 @@ class TextSink(Protocol):
         """Send what is buffered now."""
 
     async def restart(self) -> None:
-        """A new attempt starts its feedback over; what was sent is superseded."""
+        """The feedback starts over: what the room shows of it is superseded by a fresh stream."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,27 @@ class Evaluator(Protocol):
     def label(self) -> str:
         """`rubric` or `openai:<model>`: stored with the evaluation, shown to the user."""
 
-    async def evaluate(self, evaluation: EvaluationInput, sink: TextSink) -> Evaluated: ...
+    async def evaluate(
+        self, evaluation: EvaluationInput, sink: TextSink, shown: str = ""
+    ) -> Evaluated:
+        """Streams the feedback into `sink` and returns the result. `shown` is the feedback the
+        room already shows (a dead worker's job taken over): it is continued, never sent again;
+        an evaluator that cannot continue it restarts the sink's stream."""
 
     async def close(self) -> None: ...
+
+
+async def stream_after(sink: TextSink, chunks: Sequence[str], shown: str) -> None:
+    """Streams a known feedback one chunk per delta, skipping the `shown` part of it; restarts
+    the stream if the shown text is not how this feedback begins."""
+    skip = len(shown)
+    if not "".join(chunks).startswith(shown):
+        await sink.restart()
+        skip = 0
+    for chunk in chunks:
+        if skip >= len(chunk):
+            skip -= len(chunk)
+            continue
+        await sink.text(chunk[skip:])
+        await sink.flush()
+        skip = 0

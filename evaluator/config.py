@@ -21,4 +21,4 @@ class EvaluatorConfig:
     requeue_secs: float = 60.0
     stuck_secs: float = 600.0
     watchdog_secs: float = 15.0
-    task_redelivery_secs: float = 300.0
+    task_redelivery_secs: float = 15.0

@@ -4,9 +4,13 @@
   row) and nothing is streamed again.
 - Otherwise the job takes the solution's lease (waiting out a dead holder's), streams the
   feedback into the room, stores the result once, then completes the room from the stored row.
-- A copy of a job whose holder is alive (the broker redelivers a job that runs longer than the
-  redelivery time) waits as a standby: it takes over if the holder dies, and finds the stored
-  result if the holder finishes. It never acknowledges the job while the holder still runs.
+- A job that finds the room already evaluating, by the same evaluator, takes over a dead
+  worker's stream: no new `evaluation.started` (which would clear the text), and the evaluator
+  continues after the feedback the room shows.
+- A copy of a job whose holder is alive (a second kick for the same solution, or a job claimed
+  from a worker that stalled but came back and renewed its lease first) waits as a standby: it
+  takes over if the holder dies, and finds the stored result if the holder finishes. It never
+  acknowledges the job while the holder still runs.
 """
 
 from __future__ import annotations
@@ -112,12 +116,14 @@ class EvaluationRunner:
     async def _evaluate(
         self, session_id: str, solution: SolutionRow, state: RoomState, lease: Lease
     ) -> StoredEvaluation | None:
-        sink = RoomSink(self.rooms, session_id, self.evaluator.label, lambda: not lease.lost)
+        shown = self._taken_over(session_id, state)
+        sink = RoomSink(self.rooms, session_id, self.evaluator.label, lease.renew, shown or "")
         try:
             evaluation = await self.store.evaluation_input(solution, state)
-            await sink.start()
+            if shown is None:
+                await sink.start()
             await self.redis.delete(kicked_key(session_id))  # running now: no longer queued
-            outcome = await self.evaluator.evaluate(evaluation, sink)
+            outcome = await self.evaluator.evaluate(evaluation, sink, shown=shown or "")
             await sink.close()
         except LeaseLost:
             log.warning("session %s: lease lost mid-evaluation; leaving it", session_id)
@@ -137,6 +143,17 @@ class EvaluationRunner:
         )
         await self.ensure_completed(session_id, stored)
         return stored
+
+    def _taken_over(self, session_id: str, state: RoomState) -> str | None:
+        """The feedback a dead worker's stream left in the room, if this job carries it on."""
+        if state.phase != Phase.EVALUATING or state.evaluator != self.evaluator.label:
+            return None
+        log.warning(
+            "session %s: taking its evaluation over after %d characters shown",
+            session_id,
+            len(state.evaluation_text),
+        )
+        return state.evaluation_text
 
     async def ensure_completed(self, session_id: str, stored: StoredEvaluation) -> None:
         """The room shows the stored evaluation: completes it, or starts and completes it."""

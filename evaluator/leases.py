@@ -1,8 +1,10 @@
 """Redis leases: who is evaluating a solution right now, and which worker runs the watchdog.
 
 A lease is a key holding its holder's random token with a TTL. The holder renews it on a
-heartbeat; if the holder dies the key expires and someone else may take it. Renew and release
-are Lua scripts that act only for the current holder.
+heartbeat (`RENEWALS_PER_TTL` times per TTL); if the holder dies the key expires and someone else
+may take it. Renew and release are Lua scripts that act only for the current holder; a renewal
+that finds the key gone (expired while the holder was slow, or Redis lost its data) takes it
+again, since nobody else holds it.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ def evaluation_key(session_id: str) -> str:
     return f"evaluation:{session_id}:lease"
 
 
-def _script(redis: aioredis.Redis, name: str) -> AsyncScript:
+def lua_script(redis: aioredis.Redis, name: str) -> AsyncScript:
+    """One of `evaluator/lua/*.lua`, registered on `redis` (loaded once, then run by its SHA)."""
     source = (resources.files("evaluator") / "lua" / f"{name}.lua").read_text()
     return redis.register_script(source)
 
@@ -43,8 +46,8 @@ class Lease:
         self.redis, self.key, self.ttl_secs = redis, key, ttl_secs
         self.token = secrets.token_hex(16)
         self.lost = False
-        self._renew = _script(redis, "lease_renew")
-        self._release = _script(redis, "lease_release")
+        self._renew = lua_script(redis, "lease_renew")
+        self._release = lua_script(redis, "lease_release")
 
     @property
     def _ttl_ms(self) -> int:
@@ -62,6 +65,7 @@ class Lease:
         return await self.acquire()
 
     async def renew(self) -> bool:
+        """Extends the lease by a whole TTL from now; False if someone else holds it."""
         renewed = bool(await self._renew(keys=[self.key], args=[self.token, self._ttl_ms]))
         self.lost = not renewed
         return renewed

@@ -2,8 +2,11 @@
 
 One streamed chat completion per attempt: the prose before `RESULT_DELIMITER` goes to the room as
 it arrives, the JSON after it is held back and validated (`domain.evaluation.parse_verdict`).
-- A timeout, a connection error, 429, 408/409 or 5xx is retried after a backoff; the retry
-  streams the feedback afresh (the sink restarts the room's stream first).
+- Text the room shows is never taken back or sent twice. An attempt after some was shown (a
+  retry after the stream broke, or a worker taking over a dead one's job: `shown`) asks the
+  model to continue after it (`prompts.continue_messages`) and streams only the rest; one that
+  starts over anyway replaces the shown text instead (`structured.Feedback`).
+- A timeout, a connection error, 429, 408/409 or 5xx is retried after a backoff.
 - A malformed JSON part is retried without streaming again: one non-streamed call shows the
   model its answer and the error and asks for the JSON only, so the room never sees the same
   feedback twice and a bad result is never stored.
@@ -28,7 +31,7 @@ from domain.grounding import ground
 from evaluator import prompts
 from evaluator.base import Evaluated
 from evaluator.errors import EvaluationFailed
-from evaluator.structured import AnswerSplitter
+from evaluator.structured import Feedback
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -39,6 +42,7 @@ if TYPE_CHECKING:
     from domain.rubric import RubricScore
     from evaluator.base import TextSink
     from evaluator.prompts import EvaluationInput
+    from evaluator.structured import Shown
 
 log = logging.getLogger("interview_rooms.evaluator")
 
@@ -134,21 +138,23 @@ class OpenAIEvaluator:
     async def close(self) -> None:
         await self.client.close()
 
-    async def evaluate(self, evaluation: EvaluationInput, sink: TextSink) -> Evaluated:
-        streamed: AnswerSplitter | None = None  # a finished stream; only its JSON may be redone
+    async def evaluate(
+        self, evaluation: EvaluationInput, sink: TextSink, shown: str = ""
+    ) -> Evaluated:
+        feedback = Feedback(shown)  # once complete, only its JSON may be redone
         problem, reason, retry_after = "", "", None
         for attempt in range(1, self.policy.attempts + 1):
             if attempt > 1:
                 await self._sleep(self.policy.delay(attempt, retry_after))
             try:
                 async with asyncio.timeout(self.policy.timeout_secs):
-                    if streamed is None:
-                        streamed = await self._stream(evaluation, sink, restart=attempt > 1)
-                        verdict = parse_verdict(streamed.structured or "")
+                    if not feedback.complete:
+                        await self._stream(evaluation, sink, feedback)
+                        verdict = parse_verdict(feedback.structured or "")
                     else:
-                        verdict = await self._repair(evaluation, streamed, problem)
+                        verdict = await self._repair(evaluation, feedback, problem)
                 grounded = ground(verdict, evaluation.solution, offline_reading(evaluation))
-                return Evaluated(grounded, streamed.prose.strip()[:MAX_FEEDBACK_CHARS])
+                return Evaluated(grounded, feedback.prose.strip()[:MAX_FEEDBACK_CHARS])
             except InvalidVerdict as exc:
                 problem, retry_after = str(exc), None
                 reason = "the model's structured result was invalid"
@@ -165,14 +171,16 @@ class OpenAIEvaluator:
         )
 
     async def _stream(
-        self, evaluation: EvaluationInput, sink: TextSink, restart: bool
-    ) -> AnswerSplitter:
-        if restart:
-            await sink.restart()
-        splitter = AnswerSplitter()
+        self, evaluation: EvaluationInput, sink: TextSink, feedback: Feedback
+    ) -> None:
+        """One streamed call, continuing after the text the room shows if there is any."""
+        shown = feedback.begin()
+        prompt = (
+            prompts.continue_messages(evaluation, shown) if shown else prompts.messages(evaluation)
+        )
         stream: AsyncStream[ChatCompletionChunk] = await self.client.chat.completions.create(
             model=self.model,
-            messages=cast("list[ChatCompletionMessageParam]", prompts.messages(evaluation)),
+            messages=cast("list[ChatCompletionMessageParam]", prompt),
             temperature=TEMPERATURE,
             stream=True,
         )
@@ -180,27 +188,32 @@ class OpenAIEvaluator:
             try:
                 async for chunk in stream:
                     piece = chunk.choices[0].delta.content if chunk.choices else None
-                    if piece and (prose := splitter.feed(piece)):
-                        await sink.text(prose)
+                    if piece:
+                        await _show(sink, feedback.feed(piece))
             except (openai.APITimeoutError, httpx2.TimeoutException):
                 raise
             except (openai.APIConnectionError, httpx2.TransportError) as exc:
                 raise _StreamBroken(str(exc)) from exc
-        if rest := splitter.finish():
-            await sink.text(rest)
+        await _show(sink, feedback.finish())
         await sink.flush()
-        return splitter
 
     async def _repair(
-        self, evaluation: EvaluationInput, streamed: AnswerSplitter, problem: str
+        self, evaluation: EvaluationInput, feedback: Feedback, problem: str
     ) -> Verdict:
         reply = await self.client.chat.completions.create(
             model=self.model,
             messages=cast(
                 "list[ChatCompletionMessageParam]",
-                prompts.repair_messages(evaluation, streamed.answer, problem),
+                prompts.repair_messages(evaluation, feedback.answer, problem),
             ),
             temperature=TEMPERATURE,
         )
         content = (reply.choices[0].message.content if reply.choices else None) or ""
         return parse_verdict(content.split(prompts.RESULT_DELIMITER)[-1])
+
+
+async def _show(sink: TextSink, shown: Shown) -> None:
+    if shown.restart:
+        await sink.restart()
+    if shown.text:
+        await sink.text(shown.text)

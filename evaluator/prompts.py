@@ -3,6 +3,11 @@
 One streamed call answers in two parts: feedback prose for the candidate, which is streamed into
 the room as it arrives, then `RESULT_DELIMITER` on its own line and the structured result as
 one JSON object matching `VERDICT_SCHEMA`, which is held back, validated and stored.
+
+A call that continues an answer whose beginning the room already shows (a worker taking over a
+dead one's job, a retry after the stream broke) sends that beginning as the assistant's message
+and asks for the rest (`continue_messages`): every OpenAI-compatible server takes that, where
+prefilling the assistant's reply is an extension only some servers have.
 """
 
 from __future__ import annotations
@@ -42,6 +47,11 @@ honestly; quotes that are not in the answer are discarded."""
 
 REPAIR_PROMPT = """The JSON after {delimiter} was not valid: {error}
 Reply with only the corrected JSON object, nothing else."""
+# After the assistant message holding the feedback the candidate has already seen: the call that
+# takes over (another worker, or a retry after the stream broke) asks for the rest only.
+CONTINUE_PROMPT = f"""Your answer above was cut off. Continue it exactly where it stops, \
+mid-word if need be: do not repeat or restate anything above and do not start over. Finish the \
+feedback, then the line containing only {RESULT_DELIMITER} and the JSON object, as instructed."""
 
 
 class EvaluationInput(msgspec.Struct, frozen=True):
@@ -108,6 +118,15 @@ def messages(evaluation: EvaluationInput) -> list[dict[str, str]]:
     return [
         {"role": "system", "content": SYSTEM_PROMPT},
         {"role": "user", "content": user_prompt(evaluation)},
+    ]
+
+
+def continue_messages(evaluation: EvaluationInput, shown: str) -> list[dict[str, str]]:
+    """Asks for the rest of an answer whose beginning, `shown`, the room already has."""
+    return [
+        *messages(evaluation),
+        {"role": "assistant", "content": shown},
+        {"role": "user", "content": CONTINUE_PROMPT},
     ]
 
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from domain.assessment import assess
 from domain.rubric_feedback import feedback_chunks, verdict_from_rubric
-from evaluator.base import Evaluated
+from evaluator.base import Evaluated, stream_after
 
 if TYPE_CHECKING:
     from evaluator.base import TextSink
@@ -18,14 +18,15 @@ RUBRIC_LABEL = "rubric"
 class RubricEvaluator:
     label = RUBRIC_LABEL
 
-    async def evaluate(self, evaluation: EvaluationInput, sink: TextSink) -> Evaluated:
-        """Scores rubric coverage, then streams the feedback one paragraph per delta."""
+    async def evaluate(
+        self, evaluation: EvaluationInput, sink: TextSink, shown: str = ""
+    ) -> Evaluated:
+        """Scores rubric coverage, then streams the feedback one paragraph per delta (after the
+        part a dead worker showed: the same answer gets the same feedback)."""
         score = assess(evaluation.rubric, evaluation.solution, evaluation.answer_context())
         verdict = verdict_from_rubric(score)
         chunks = feedback_chunks(score, verdict)
-        for chunk in chunks:
-            await sink.text(chunk)
-            await sink.flush()
+        await stream_after(sink, chunks, shown)
         return Evaluated(verdict, "".join(chunks).strip())
 
     async def close(self) -> None:

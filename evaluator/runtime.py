@@ -31,9 +31,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("interview_rooms.evaluator")
 
-# A solution's lease lives this long without a heartbeat; short, so a dead worker's job can be
-# resumed soon, but never longer than half the redelivery time, so a redelivered job rarely waits.
-MAX_LEASE_SECS = 15.0
+# A solution's lease lives as long as the broker's redelivery time without a heartbeat: the
+# job's stream entry and its lease go stale together, so the worker that claims a dead worker's
+# job finds the lease free (or within a heartbeat of it) and takes the evaluation over.
 MIN_LEASE_SECS = 1.0
 
 
@@ -52,7 +52,7 @@ def make_evaluator(config: EvaluatorConfig) -> Evaluator:
 
 
 def lease_secs(config: EvaluatorConfig) -> float:
-    return min(MAX_LEASE_SECS, max(MIN_LEASE_SECS, config.task_redelivery_secs / 2))
+    return max(MIN_LEASE_SECS, config.task_redelivery_secs)
 
 
 def max_job_secs(config: EvaluatorConfig) -> float:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
     from rooms.service import RoomService
+
+log = logging.getLogger("interview_rooms.evaluator")
 
 # At most ~20 deltas a second per room: smooth to read, cheap to store and fan out.
 FLUSH_INTERVAL_SECS = 0.05
@@ -101,20 +104,36 @@ class DeltaCoalescer:
             raise error
 
 
+async def _always() -> bool:
+    return True
+
+
 class RoomSink:
-    """A `TextSink` that streams into one room as the system actor."""
+    """A `TextSink` that streams into one room as the system actor.
+
+    `confirm` is asked before every event it writes and must say the job still owns the
+    evaluation (the job passes its lease's renewal: each event is then written under a lease
+    good for a whole TTL more, so a worker that lost it stops before writing over a successor's
+    stream). `shown` is the feedback the room already has, from a worker this job took over.
+
+    A room rebuilt from Postgres after Redis lost its data may lack the last deltas (those not
+    yet archived); the sink sees it in the state its next delta leaves, and sends the whole text
+    again after a fresh `evaluation.started`, so the room never shows a feedback with a hole.
+    """
 
     def __init__(
         self,
         rooms: RoomService,
         session_id: str,
         evaluator: str,
-        still_owner: Callable[[], bool] = lambda: True,
+        confirm: Callable[[], Awaitable[bool]] = _always,
+        shown: str = "",
     ) -> None:
         self._rooms, self._session_id, self._evaluator = rooms, session_id, evaluator
-        self._still_owner = still_owner
+        self._confirm = confirm
         self._coalescer = DeltaCoalescer(self._emit)
-        self._sent_text = False
+        self._sent_text = bool(shown)
+        self._room_text = shown  # what the room shows of this stream, as this sink wrote it
 
     async def start(self) -> None:
         """`evaluation.started`: moves the room to evaluating, or begins a fresh stream."""
@@ -139,14 +158,27 @@ class RoomSink:
         await self._coalescer.discard()
 
     async def _execute_start(self) -> None:
-        self._check_owner()
+        await self._check_owner()
         self._sent_text = False
+        self._room_text = ""
         await self._rooms.execute(self._session_id, EvaluationStart(self._evaluator), SYSTEM)
 
     async def _emit(self, text: str) -> None:
-        self._check_owner()
-        await self._rooms.execute(self._session_id, EvaluationDelta(text), SYSTEM)
+        await self._check_owner()
+        self._room_text += text
+        outcome = await self._rooms.execute(self._session_id, EvaluationDelta(text), SYSTEM)
+        if outcome.state.evaluation_text != self._room_text:
+            await self._mend(self._room_text)
 
-    def _check_owner(self) -> None:
-        if not self._still_owner():
+    async def _mend(self, whole: str) -> None:
+        """The room lost part of the stream (rebuilt after a Redis loss): start it over, whole."""
+        log.warning(
+            "room %s lost part of the evaluation's text; sending it again", self._session_id
+        )
+        await self._execute_start()
+        self._sent_text, self._room_text = True, whole
+        await self._rooms.execute(self._session_id, EvaluationDelta(whole), SYSTEM)
+
+    async def _check_owner(self) -> None:
+        if not await self._confirm():
             raise LeaseLost(f"lost the evaluation lease of {self._session_id}")

@@ -28,9 +28,11 @@ DEFAULT_REFRESH_TOKEN_TTL_SECS = 30 * 24 * 3600
 # Two tabs, or a retry after a lost response, may present the same refresh token twice within
 # moments; inside this window both succeed instead of revoking the family (RFC 9700 §4.14.2).
 DEFAULT_AUTH_REFRESH_GRACE_SECS = 10.0
-# A job whose worker died is handed to another worker after this long (the broker's idle time);
-# longer than a normal evaluation, so a live job is rarely offered twice.
-DEFAULT_TASK_REDELIVERY_SECS = 300.0
+# A job whose worker died is handed to another worker after this long: the TTL of the job's
+# lease and of its stream entry, both renewed every third of it while the worker lives. Short,
+# so a dead worker's evaluation is taken over in ~15-18 s; three beats per TTL, so one late beat
+# loses nothing.
+DEFAULT_TASK_REDELIVERY_SECS = 15.0
 # One model call, streaming included; a slow model past this is cut off and retried.
 DEFAULT_EVALUATION_TIMEOUT_SECS = 120.0
 # Model calls per evaluation job (the first and the retries), then the room shows a failure.

@@ -2,34 +2,39 @@
 
 Submit (WebSocket or REST) -> taskiq job on the Redis stream -> a worker streams the model's
 feedback into the room -> every socket gets the same deltas in order -> one stored evaluation.
+A worker killed mid-stream is taken over within the lease, keeping the text shown; a worker
+whose Redis lost its data goes on serving.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 import pytest
+import redis.asyncio as aioredis
 
 from domain.tables import Evaluation, Solution
 from tests.e2e.conftest import Account, RoomClient
 from tests.support.fake_openai import FEEDBACK, GOOD_RESULT, FakeOpenAI, Reply
-from tests.support.servers import AppProcess
+from tests.support.servers import AppProcess, SuiteServers
 from tests.support.workers import kill_hard, start_worker
 
 pytestmark = pytest.mark.e2e
 
 OpenRoom = Callable[..., Awaitable[RoomClient]]
 MakeAccount = Callable[..., Awaitable[Account]]
-# Short enough for a test to wait out; the production defaults are minutes.
+# The production redelivery time (TASK_REDELIVERY_SECS, 15 s), so the takeover test measures
+# the real bound; the rest short enough for a test to wait out.
 TEST_PIPELINE_ENV = {
     "OPENAI_API_KEY": "sk-test",
     "OPENAI_MODEL": "fake-model",
-    "TASK_REDELIVERY_SECS": "2",
-    "EVALUATION_STUCK_SECS": "6",
+    "EVALUATION_STUCK_SECS": "60",
     "EVALUATION_TIMEOUT_SECS": "10",
     "EVALUATION_MAX_ATTEMPTS": "2",
     "EVALUATION_BACKOFF_SECS": "0.05",
@@ -108,7 +113,10 @@ async def test_candidate_and_observer_get_the_same_stream_then_one_stored_result
         app.url,
         candidate,
         "url-shortener",
-        {"functional_req": f"Shorten links {marker}", "apis": "POST /urls"},
+        {
+            "functional_req": f"Shorten long links into short codes that redirect {marker}",
+            "apis": "POST /urls creates a code; GET /{code} redirects to the link",
+        },
     )
     cand = await open_room(second_app.url, sid, candidate)
     obs = await open_room(app.url, sid, interviewer)
@@ -176,7 +184,12 @@ async def test_a_failed_evaluation_is_shown_and_can_be_retried(
     assert await evaluation_rows(sid) == 1 and len(fake.calls_for("e2e-fails")) == 3
 
 
-async def test_a_worker_killed_mid_evaluation_is_replaced_and_one_row_is_stored(
+# A dead worker's evaluation is taken over within the lease (15 s) + one reclaim interval
+# (2.5 s) + a lease poll; the bound leaves room for a loaded machine, and is the issue's "~30 s".
+TAKEOVER_BOUND_SECS = 30.0
+
+
+async def test_a_worker_killed_mid_stream_is_taken_over_within_the_lease_keeping_the_text(
     app: AppProcess,
     workers: list[AppProcess],
     worker_env: dict[str, str],
@@ -186,7 +199,7 @@ async def test_a_worker_killed_mid_evaluation_is_replaced_and_one_row_is_stored(
     open_room: OpenRoom,
 ) -> None:
     _, candidate = await account()
-    slow = Reply(chunk_chars=4, chunk_delay=0.1)  # about 15 s of streaming: killed long before
+    slow = Reply(chunk_chars=2, chunk_delay=0.1)  # the prose alone takes ~10 s: killed mid-way
     marker = fake.script("e2e-kill", slow, Reply())
     sid = await design_session(app.url, candidate, "lru-cache", {"code": f"class LRU {marker}"})
     room = await open_room(app.url, sid, candidate)
@@ -196,21 +209,95 @@ async def test_a_worker_killed_mid_evaluation_is_replaced_and_one_row_is_stored(
         running = (await http.get(f"/sessions/{sid}/evaluation")).json()
         assert running["status"] == "running" and running["feedback_so_far"]
 
+        # Started once the first worker holds the job, so the job is the first worker's.
         replacement = await asyncio.to_thread(start_worker, worker_env, artifacts)
         doomed = workers.pop()
         workers.append(replacement)
         kill_hard(doomed)
-        await room.wait_for(has("evaluation.completed"), 30)
+        killed_at = time.time()
+        seen_at_kill = "".join(t for _, k, t in evaluation_stream(room) if k.endswith("delta"))
+        await room.wait_for(has("evaluation.completed"), 45)
         result = (await http.get(f"/sessions/{sid}/evaluation")).json()
 
-    assert result["score"] == GOOD_RESULT["score"]
-    assert await evaluation_rows(sid) == 1
-    calls = fake.calls_for("e2e-kill")
-    assert [c.stream for c in calls] == [True, True], "the second worker streamed it again"
+    first, takeover = fake.calls_for("e2e-kill")
+    taken_over_after = takeover.at - killed_at
+    print(f"taken over {taken_over_after:.1f} s after the kill")
+    assert taken_over_after <= TAKEOVER_BOUND_SECS
+    assert result["score"] == GOOD_RESULT["score"] and await evaluation_rows(sid) == 1
     kinds = [kind for _, kind, _ in evaluation_stream(room)]
-    assert kinds.count("evaluation.started") == 2 and kinds.count("evaluation.completed") == 1
-    last_start = len(kinds) - 1 - kinds[::-1].index("evaluation.started")
-    restarted = "".join(
-        t for _, k, t in evaluation_stream(room)[last_start:] if k.endswith("delta")
-    )
-    assert restarted.strip() == FEEDBACK, "the fresh stream carries the whole feedback once"
+    assert kinds.count("evaluation.started") == 1, "the text shown was never cleared"
+    assert kinds.count("evaluation.completed") == 1
+    streamed = "".join(t for _, k, t in evaluation_stream(room) if k.endswith("delta"))
+    assert streamed.strip() == FEEDBACK, "every part shown once, in order"
+
+    # The model was asked for the rest only: the dead worker's text went back as its own words.
+    shown = takeover.messages[-2]
+    assert takeover.stream and takeover.messages[:-2] == first.messages
+    assert shown["role"] == "assistant" and shown["content"].startswith(seen_at_kill)
+    assert FEEDBACK.startswith(shown["content"].rstrip()) and streamed.startswith(shown["content"])
+
+
+async def test_the_worker_keeps_serving_after_redis_loses_its_data(
+    app: AppProcess,
+    workers: list[AppProcess],
+    servers: SuiteServers,
+    fake: FakeOpenAI,
+    account: MakeAccount,
+    open_room: OpenRoom,
+) -> None:
+    (worker,) = workers
+    assert worker.process is not None
+    children = psutil.Process(worker.process.pid).children()
+    async with aioredis.Redis.from_url(servers.redis_url) as redis:
+        await redis.flushall()
+
+    _, candidate = await account()
+    marker = fake.script("e2e-flushed", Reply())
+    sid = await design_session(app.url, candidate, "url-shortener", {"apis": f"POST {marker}"})
+    room = await open_room(app.url, sid, candidate)
+    assert (await room.command("submit"))["type"] == "ack"
+    await room.wait_for(has("evaluation.completed"), 20)
+
+    assert await evaluation_rows(sid) == 1 and len(fake.calls_for("e2e-flushed")) == 1
+    assert psutil.Process(worker.process.pid).children() == children, "no worker restarted"
+    assert "consumer group is gone" in worker.log() and "NOGROUP" not in worker.log()
+
+
+def shown_text(client: RoomClient) -> str:
+    """The feedback text the client shows after every frame it got: a snapshot sets it, a start
+    clears it, deltas add to it."""
+    text = ""
+    for frame in client.frames:
+        if frame["type"] == "snapshot":
+            text = frame["state"]["evaluation_text"]
+        elif frame["type"] == "evaluation.started":
+            text = ""
+        elif frame["type"] == "evaluation.delta":
+            text += frame["text"]
+    return text
+
+
+async def test_an_evaluation_running_when_redis_loses_its_data_completes_once_and_whole(
+    app: AppProcess,
+    workers: list[AppProcess],
+    servers: SuiteServers,
+    fake: FakeOpenAI,
+    account: MakeAccount,
+    open_room: OpenRoom,
+) -> None:
+    _, candidate = await account()
+    marker = fake.script("e2e-flush-mid", Reply(chunk_chars=4, chunk_delay=0.05))  # ~7 s
+    sid = await design_session(app.url, candidate, "lru-cache", {"code": f"class LRU {marker}"})
+    room = await open_room(app.url, sid, candidate)
+    assert (await room.command("submit"))["type"] == "ack"
+    await room.wait_for(has("evaluation.delta", 5), 20)
+    async with aioredis.Redis.from_url(servers.redis_url) as redis:
+        await (
+            redis.flushall()
+        )  # the deltas so far are not archived yet: the rebuilt room lacks them
+    await room.wait_for(has("evaluation.completed"), 30)
+
+    assert [f["epoch"] for f in room.frames if f["type"] == "snapshot"][-1] > 0, "rebuilt"
+    assert shown_text(room).strip() == FEEDBACK, "the room's text was made whole again"
+    assert await evaluation_rows(sid) == 1
+    assert len(fake.calls_for("e2e-flush-mid")) == 1, "the job went on: the model paid once"

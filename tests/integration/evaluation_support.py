@@ -55,7 +55,9 @@ async def events(engine: RoomEngine, session_id: str, after: int = 0) -> list[di
 
 
 class ScriptedEvaluator:
-    """Streams the given chunks (pausing between them), then returns VERDICT or fails."""
+    """Streams the given chunks (pausing between them), then returns VERDICT or fails. Taking
+    over a stream (`shown`), it streams what follows the shown text, as the rubric evaluator
+    does, or starts over if its chunks do not begin with it."""
 
     def __init__(
         self,
@@ -72,11 +74,18 @@ class ScriptedEvaluator:
         )
         self.runs = 0
         self.inputs: list[EvaluationInput] = []
+        self.shown: list[str] = []
 
-    async def evaluate(self, evaluation: EvaluationInput, sink: TextSink) -> Evaluated:
+    async def evaluate(
+        self, evaluation: EvaluationInput, sink: TextSink, shown: str = ""
+    ) -> Evaluated:
         self.runs += 1
         self.inputs.append(evaluation)
-        for chunk in self.chunks:
+        self.shown.append(shown)
+        if not "".join(self.chunks).startswith(shown):
+            await sink.restart()
+            shown = ""
+        for chunk in _after(self.chunks, len(shown)):
             await sink.text(chunk)
             await sink.flush()
             await asyncio.sleep(self.pause_secs)
@@ -86,6 +95,16 @@ class ScriptedEvaluator:
 
     async def close(self) -> None:
         return None
+
+
+def _after(chunks: list[str], skip: int) -> list[str]:
+    """The chunks that follow the first `skip` characters of their text."""
+    rest = []
+    for chunk in chunks:
+        if skip < len(chunk):
+            rest.append(chunk[skip:])
+        skip = max(0, skip - len(chunk))
+    return rest
 
 
 class RecordingEnqueue:

@@ -1,4 +1,5 @@
-"""Evaluation jobs on real Redis and Postgres: stored once, streamed once, failures, watchdog."""
+"""Evaluation jobs on real Redis and Postgres: stored once, streamed once, taken over without
+losing or repeating the text shown, failures, watchdog."""
 
 from __future__ import annotations
 
@@ -154,19 +155,104 @@ async def test_two_workers_racing_on_one_job_make_one_row_and_one_stream(
     assert await rows_for(sid) == 1
 
 
-async def test_a_redelivered_copy_waits_and_takes_over_when_the_holder_dies(
+async def died_mid_stream(engine: RoomEngine, sid: str, evaluator: str, shown: str) -> int:
+    """A worker took the job, streamed `shown` and died: nobody renews its lease, which is
+    shortened to stand for most of its TTL passing. Returns the room's seq at its death."""
+    dead = Lease(engine.store.redis, evaluation_key(sid), LEASE_SECS)
+    assert await dead.acquire()
+    await engine.rooms.execute(sid, EvaluationStart(evaluator), SYSTEM)
+    await engine.rooms.execute(sid, EvaluationDelta(shown), SYSTEM)
+    await engine.store.redis.pexpire(dead.key, 50)
+    return (await events(engine, sid))[-1]["seq"]
+
+
+async def test_a_job_taking_over_a_dead_workers_stream_keeps_the_text_shown(
     engines: list[RoomEngine],
 ) -> None:
     sid, _ = await submitted_room(engines[0], {"apis": "GET /items"})
-    dead = Lease(engines[0].store.redis, evaluation_key(sid), LEASE_SECS)
-    assert await dead.acquire()  # a worker took the job, started, and died: nobody renews
-    await engines[0].rooms.execute(sid, EvaluationStart("scripted"), SYSTEM)
-    await engines[0].rooms.execute(sid, EvaluationDelta("half of it"), SYSTEM)
-    standby = ScriptedEvaluator(["all ", "of it"])
+    died_at = await died_mid_stream(engines[0], sid, "scripted", "all of ")
+    standby = ScriptedEvaluator(["all ", "of it", ", and more"])
     await runner(engines[1], standby).run(sid)
-    assert standby.runs == 1 and await rows_for(sid) == 1
+
+    assert standby.runs == 1 and standby.shown == ["all of "] and await rows_for(sid) == 1
+    after = await events(engines[0], sid, died_at)
+    assert [e["type"] for e in after] == [
+        "evaluation.delta",
+        "evaluation.delta",
+        "evaluation.completed",
+        "phase.changed",
+    ], "no evaluation.started: the shown text stays"
+    assert [e["event"].text for e in after[:2]] == ["it", ", and more"]
     _, state = await engines[1].rooms.state(sid)
-    assert state.phase == Phase.EVALUATED and state.evaluation_text == "all of it"
+    assert state.phase == Phase.EVALUATED and state.evaluation_text == "all of it, and more"
+    stored = await store.stored_evaluation(sid)
+    assert stored is not None and stored.feedback == "all of it, and more"
+
+
+async def test_a_takeover_by_another_evaluator_starts_the_stream_over(
+    engines: list[RoomEngine],
+) -> None:
+    sid, _ = await submitted_room(engines[0], {"apis": "GET /items"})
+    died_at = await died_mid_stream(engines[0], sid, "openai:old-model", "The old model's ")
+    standby = ScriptedEvaluator(["A fresh ", "stream"])
+    await runner(engines[1], standby).run(sid)
+    assert standby.shown == [""]
+    assert (await event_types(engines[0], sid, died_at))[0] == "evaluation.started"
+    _, state = await engines[1].rooms.state(sid)
+    assert state.evaluation_text == "A fresh stream" and state.evaluator == "scripted"
+
+
+async def test_the_rubric_evaluator_taking_over_streams_only_what_was_not_shown(
+    engines: list[RoomEngine],
+) -> None:
+    sid, _ = await submitted_room(engines[0], dict(LRU.weak_solution))
+    solution = await store.solution_of(sid)
+    assert solution is not None
+    _, state = await engines[0].rooms.state(sid)
+    whole = RecordingSink()
+    await RubricEvaluator().evaluate(await store.evaluation_input(solution, state), whole)
+    assert len(whole.texts) >= 3
+    shown = "".join(whole.texts[:2]) + whole.texts[2][:7]  # died mid-delta
+    died_at = await died_mid_stream(engines[0], sid, "rubric", shown)
+
+    await runner(engines[1], RubricEvaluator()).run(sid)
+    after = await events(engines[0], sid, died_at)
+    assert "evaluation.started" not in [e["type"] for e in after]
+    _, state = await engines[1].rooms.state(sid)
+    assert state.evaluation_text == "".join(whole.texts), "continued, nothing twice"
+
+
+class RecordingSink:
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    async def text(self, chunk: str) -> None:
+        self.texts.append(chunk)
+
+    async def flush(self) -> None:
+        return None
+
+    async def restart(self) -> None:
+        self.texts.clear()
+
+
+async def test_a_worker_that_lost_its_lease_writes_nothing_more(
+    engines: list[RoomEngine],
+) -> None:
+    sid, _ = await submitted_room(engines[0], {"apis": "GET /items"})
+    stalled = HeldEvaluator(["must not ", "reach the room"])
+    async with asyncio.timeout(10):
+        job = asyncio.create_task(runner(engines[0], stalled).run(sid))
+        await stalled.started.wait()  # it holds the lease; now it stalls past the lease's TTL
+        key = evaluation_key(sid)
+        await engines[1].store.redis.delete(key)
+        assert await Lease(engines[1].store.redis, key, 60).acquire()  # a successor took it
+        before = await event_types(engines[0], sid)
+        stalled.let_go.set()
+        await job
+    assert await event_types(engines[0], sid) == before, "not one delta over the successor's"
+    _, state = await engines[0].rooms.state(sid)
+    assert state.phase == Phase.EVALUATING and await rows_for(sid) == 0
 
 
 class HeldEvaluator(ScriptedEvaluator):
@@ -176,10 +262,12 @@ class HeldEvaluator(ScriptedEvaluator):
         super().__init__(chunks, fail_with=fail_with)
         self.started, self.let_go = asyncio.Event(), asyncio.Event()
 
-    async def evaluate(self, evaluation: EvaluationInput, sink: TextSink) -> Evaluated:
+    async def evaluate(
+        self, evaluation: EvaluationInput, sink: TextSink, shown: str = ""
+    ) -> Evaluated:
         self.started.set()
         await self.let_go.wait()
-        return await super().evaluate(evaluation, sink)
+        return await super().evaluate(evaluation, sink, shown)
 
 
 class LeaseWatch(aioredis.Redis):

@@ -12,7 +12,7 @@ from domain.grounding import UNSTATED_MARGIN
 from domain.questions import RubricPoint
 from evaluator.errors import EvaluationFailed
 from evaluator.llm import OpenAIEvaluator, RetryPolicy
-from evaluator.prompts import RESULT_DELIMITER, EvaluationInput
+from evaluator.prompts import CONTINUE_PROMPT, RESULT_DELIMITER, EvaluationInput
 from tests.support.calibration import BANK, GENERIC, PROFILES
 from tests.support.fake_openai import FEEDBACK, GOOD_RESULT, FakeOpenAI, Reply
 
@@ -145,9 +145,54 @@ async def test_transient_failures_are_retried_with_backoff(
     done = await ev.evaluate(evaluation(marker), sink)
     assert done.verdict.score == GOOD_RESULT["score"]
     assert len(fake.calls_for(name)) == len(failures) + 1 and len(slept) == len(failures)
-    assert sink.shown().strip() == FEEDBACK, "a retried stream starts over, no duplicated text"
+    assert sink.shown().strip() == FEEDBACK, "nothing shown is lost or repeated"
+    assert all(kind != "restart" for kind, _ in sink.log)
     assert slept == sorted(slept), "backoff grows"
     assert reason in caplog.text
+
+
+async def test_a_stream_that_broke_is_continued_after_the_text_shown(
+    make_evaluator: MakeEvaluator, fake: FakeOpenAI
+) -> None:
+    long = " ".join([FEEDBACK] * 4)  # the drop comes a third of the way in: mid-prose
+    marker = fake.script("broke", Reply(kind="drop", text=long, chunk_chars=7), Reply(text=long))
+    ev, _ = make_evaluator()
+    sink = Sink()
+    done = await ev.evaluate(evaluation(marker), sink)
+    first, second = fake.calls_for("broke")
+    assert second.messages[:-2] == first.messages, "the same prompt, then"
+    shown_first = second.messages[-2]["content"]
+    assert second.messages[-2:] == [
+        {"role": "assistant", "content": shown_first},
+        {"role": "user", "content": CONTINUE_PROMPT},
+    ]
+    assert 0 < len(shown_first) < len(long) and long.startswith(shown_first)
+    assert all(kind != "restart" for kind, _ in sink.log)
+    assert done.feedback == long and sink.shown().strip() == long, "nothing lost or twice"
+
+
+async def test_a_takeover_streams_only_what_follows_the_text_shown(
+    make_evaluator: MakeEvaluator, fake: FakeOpenAI
+) -> None:
+    marker = fake.script("taken-over", Reply())
+    ev, _ = make_evaluator()
+    sink, shown = Sink(), FEEDBACK[:77]  # a dead worker's stream, cut mid-word
+    done = await ev.evaluate(evaluation(marker), sink, shown=shown)
+    (call,) = fake.calls_for("taken-over")
+    assert call.messages[-2] == {"role": "assistant", "content": shown}
+    assert shown + sink.shown() == FEEDBACK + "\n", "the rest, once"
+    assert done.feedback == FEEDBACK and done.verdict.score == GOOD_RESULT["score"]
+
+
+async def test_a_model_that_starts_over_replaces_the_text_shown(
+    make_evaluator: MakeEvaluator, fake: FakeOpenAI
+) -> None:
+    marker = fake.script("starts-over", Reply(continues=False))
+    ev, _ = make_evaluator()
+    sink = Sink()
+    done = await ev.evaluate(evaluation(marker), sink, shown=FEEDBACK[:90])
+    assert sink.log[0] == ("restart", ""), "the stream begins afresh before the new text"
+    assert sink.shown().strip() == FEEDBACK and done.feedback == FEEDBACK
 
 
 async def test_retry_after_is_honoured(make_evaluator: MakeEvaluator, fake: FakeOpenAI) -> None:

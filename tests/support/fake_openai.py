@@ -4,7 +4,10 @@ Runs uvicorn with a tiny ASGI app in a thread, so the real `AsyncOpenAI` client 
 process or in worker subprocesses) talks to it over HTTP. A test scripts a scenario with
 `script(name, *replies)` and puts the returned marker into the solution text; every request
 whose prompt contains the marker gets the scenario's next reply (the last one repeats).
-Requests without a marker get `default`.
+Requests without a marker get `default`. A request that asks to continue an answer
+(`prompts.CONTINUE_PROMPT` after the assistant's beginning of it) gets the rest of the reply's
+answer after that beginning, as a model following the instruction would; `continues=False`
+plays a model that starts over instead.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import Any, Literal
 
 import uvicorn
 
-from evaluator.prompts import RESULT_DELIMITER
+from evaluator.prompts import CONTINUE_PROMPT, RESULT_DELIMITER
 from server.operations.embedded import free_port
 
 MARKER = re.compile(r"\[\[fake:([a-z0-9_-]+)\]\]")
@@ -57,12 +60,26 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     # The whole message content as given (a structured-output answer), instead of feedback.
     content: str | None = None
+    # Asked to continue an answer, it sends only the rest; False: it starts over.
+    continues: bool = True
 
-    def answer(self) -> str:
+    def answer(self, after: str = "") -> str:
+        """The answer; if asked to continue after `after` (its beginning), the rest of it."""
         if self.content is not None:
             return self.content
         body = self.result if isinstance(self.result, str) else json.dumps(self.result)
-        return f"{self.text}\n{RESULT_DELIMITER}\n{body}"
+        whole = f"{self.text}\n{RESULT_DELIMITER}\n{body}"
+        if after and self.continues and whole.startswith(after):
+            return whole[len(after) :]
+        return whole
+
+
+def continued_from(messages: list[dict[str, Any]]) -> str:
+    """The beginning of an answer a request asks the model to continue ("" if none)."""
+    if len(messages) < 2 or messages[-1].get("content") != CONTINUE_PROMPT:
+        return ""
+    before = messages[-2]
+    return str(before.get("content") or "") if before.get("role") == "assistant" else ""
 
 
 @dataclass
@@ -168,7 +185,8 @@ class FakeOpenAI:
         reply = self._next(scenario)
         self._enter()
         try:
-            await _serve(reply, stream, request.get("model", "fake"), receive, send)
+            answer = reply.answer(continued_from(request.get("messages", [])))
+            await _serve(reply, answer, stream, request.get("model", "fake"), receive, send)
         finally:
             self._leave()
 
@@ -204,7 +222,9 @@ def _chunk(model: str, content: str | None, finish: str | None = None) -> bytes:
     return f"data: {json.dumps(payload)}\n\n".encode()
 
 
-async def _serve(reply: Reply, stream: bool, model: str, receive: Any, send: Any) -> None:
+async def _serve(
+    reply: Reply, answer: str, stream: bool, model: str, receive: Any, send: Any
+) -> None:
     if reply.first_byte_delay and await _wait_or_disconnect(receive, reply.first_byte_delay):
         return
     if reply.kind == "hang":
@@ -224,19 +244,18 @@ async def _serve(reply: Reply, stream: bool, model: str, receive: Any, send: Any
                 {
                     "index": 0,
                     "finish_reason": "stop",
-                    "message": {"role": "assistant", "content": reply.answer()},
+                    "message": {"role": "assistant", "content": answer},
                 }
             ],
         }
         await _respond(send, 200, completion)
         return
-    await _stream(reply, model, receive, send)
+    await _stream(reply, answer, model, receive, send)
 
 
-async def _stream(reply: Reply, model: str, receive: Any, send: Any) -> None:
+async def _stream(reply: Reply, answer: str, model: str, receive: Any, send: Any) -> None:
     headers = [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-cache")]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
-    answer = reply.answer()
     pieces = [answer[i : i + reply.chunk_chars] for i in range(0, len(answer), reply.chunk_chars)]
     if reply.kind == "drop":
         pieces = pieces[: max(1, len(pieces) // 3)]

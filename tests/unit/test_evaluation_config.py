@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from evaluator.broker import MIN_RECLAIM_INTERVAL_SECS, create_broker
 from evaluator.llm import MAX_BACKOFF_SECS, RetryPolicy
 from evaluator.runtime import lease_secs, max_job_secs
 from server.settings import SettingsError, load_settings
@@ -21,7 +22,7 @@ def env(tmp_path: Path, **values: str) -> dict[str, str]:
 
 def test_defaults(tmp_path: Path) -> None:
     settings = load_settings(env(tmp_path))
-    assert settings.task_redelivery_secs == 300 and settings.evaluation_max_attempts == 3
+    assert settings.task_redelivery_secs == 15 and settings.evaluation_max_attempts == 3
     assert settings.evaluation_stuck_secs >= settings.task_redelivery_secs
     assert settings.evaluator_label == "rubric"
     assert (
@@ -53,11 +54,16 @@ def config(tmp_path: Path, **values: str) -> EvaluatorConfig:
     ).evaluator_config()
 
 
-@pytest.mark.parametrize(("redelivery", "lease"), [("1", 1.0), ("6", 3.0), ("300", 15.0)])
-def test_a_lease_is_at_most_half_the_redelivery_time(
-    tmp_path: Path, redelivery: str, lease: float
-) -> None:
-    assert lease_secs(config(tmp_path, TASK_REDELIVERY_SECS=redelivery)) == lease
+@pytest.mark.parametrize("redelivery", ["1", "15", "300"])
+def test_the_lease_and_the_stream_entry_go_stale_together(tmp_path: Path, redelivery: str) -> None:
+    """A job claimed from a dead worker finds its lease expired too, so it takes over at once."""
+    settings = config(tmp_path, TASK_REDELIVERY_SECS=redelivery)
+    broker = create_broker(settings.redis_url, settings.task_redelivery_secs)
+    assert lease_secs(settings) == float(redelivery) == broker.idle_timeout / 1000
+    assert broker.heartbeat_secs == float(redelivery) / 3, "three beats per lease"
+    assert broker.reclaim_interval_secs <= float(redelivery) / 6 or (
+        broker.reclaim_interval_secs == MIN_RECLAIM_INTERVAL_SECS
+    )
 
 
 def test_a_job_is_bounded_by_its_attempts_timeouts_and_backoffs(tmp_path: Path) -> None:
