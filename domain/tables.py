@@ -82,6 +82,8 @@ class User(Table, tablename="users"):
     avatar_url = Text(default="")
     role = Varchar(length=20, default=UserRole.candidate.value, choices=UserRole)
     last_login = Timestamptz(null=True, default=None)
+    # Listed on the leaderboard (under the display name, or a pseudonym without one).
+    leaderboard = Boolean(default=True)
     role_valid = Check(_one_of("role", UserRole))
 
 
@@ -121,6 +123,9 @@ class Question(Table, tablename="questions"):
     difficulty = Varchar(length=10, choices=Difficulty, index=True)
     type = Varchar(length=3, choices=QuestionType, index=True)
     acceptance_rate = Integer(default=0)
+    # Evaluated attempts that count in statistics (evaluator/stats.py): the acceptance rate's
+    # denominator, and the bank's popularity order.
+    attempts = Integer(default=0)
     is_locked = Boolean(default=False)
     is_coming_soon = Boolean(default=False)
     topics = Array(base_column=Varchar(length=80), default=list)

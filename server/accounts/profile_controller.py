@@ -25,11 +25,17 @@ class UserController(Controller):
 
     @patch(
         "/me",
-        summary="Change name or avatar (the role is not changed here)",
+        summary="Change name, avatar or leaderboard listing (the role is not changed here)",
         request_max_body_size=PROFILE_BODY_BYTES,
     )
-    async def update_me(self, data: ProfileUpdate, principal: Principal) -> UserView:
-        row = await accounts.update_profile(principal.user_id, data.name, data.avatar_url)
+    async def update_me(
+        self, data: ProfileUpdate, principal: Principal, ctx: AppContext
+    ) -> UserView:
+        row = await accounts.update_profile(
+            principal.user_id, data.name, data.avatar_url, leaderboard=data.leaderboard
+        )
+        if data.leaderboard is not None:
+            await ctx.progress.refresh_ranks()
         return accounts.view(row)
 
     @put(

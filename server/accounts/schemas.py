@@ -55,6 +55,9 @@ class UserView(msgspec.Struct, frozen=True):
     google_linked: bool
     created_at: datetime
     last_login: datetime | None
+    # Listed on the leaderboard, as `public_name`: the display name, or a stable pseudonym.
+    leaderboard: bool = True
+    public_name: str = ""
 
 
 class TokenAnswer(msgspec.Struct, frozen=True):
@@ -71,6 +74,10 @@ class ProfileUpdate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
     name: Annotated[str, msgspec.Meta(max_length=MAX_NAME_CHARS)] | None = None
     avatar_url: Annotated[str, msgspec.Meta(max_length=MAX_AVATAR_URL_CHARS)] | None = None
+    # False leaves the leaderboard (at once: the ranks are recomputed without you). Spelled as a
+    # Literal so that only JSON true and false are taken: a plain `bool` also takes 0, 1 and
+    # "true" under Litestar's lax conversion, which the document does not allow.
+    leaderboard: Literal[True, False] | None = None
 
 
 class RoleUpdate(msgspec.Struct, frozen=True):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,7 +29,10 @@ COLUMNS = (
     User.google_id,
     User.created_at,
     User.last_login,
+    User.leaderboard,
 )
+# What others see of a user who has not chosen a display name: never their address.
+PSEUDONYM_PREFIX = "Anonymous candidate"
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,15 @@ class GoogleIdentity:
     picture: str
 
 
+def public_name(user_id: uuid.UUID, name: str | None) -> str:
+    """The name others see: the chosen display name, or a pseudonym that stays the same for
+    the account ("Anonymous candidate 3F9C"), derived from its id and not its address."""
+    if name:
+        return name[:MAX_NAME_CHARS]
+    tag = hashlib.blake2s(user_id.bytes, digest_size=2).hexdigest().upper()
+    return f"{PSEUDONYM_PREFIX} {tag}"
+
+
 def view(row: dict[str, Any]) -> UserView:
     return UserView(
         id=row["id"],
@@ -51,6 +64,8 @@ def view(row: dict[str, Any]) -> UserView:
         google_linked=row["google_id"] is not None,
         created_at=row["created_at"],
         last_login=row["last_login"],
+        leaderboard=row["leaderboard"],
+        public_name=public_name(row["id"], row["name"]),
     )
 
 
@@ -148,13 +163,19 @@ def check_display_name(raw: str) -> str:
 
 
 async def update_profile(
-    user_id: uuid.UUID, name: str | None, avatar_url: str | None, now: datetime | None = None
+    user_id: uuid.UUID,
+    name: str | None,
+    avatar_url: str | None,
+    now: datetime | None = None,
+    leaderboard: bool | None = None,
 ) -> dict[str, Any]:
     changes: dict[Any, Any] = {User.updated_at: now or datetime.now(UTC)}
     if name is not None:
         changes[User.name] = check_display_name(name)
     if avatar_url is not None:
         changes[User.avatar_url] = check_avatar_url(avatar_url)
+    if leaderboard is not None:
+        changes[User.leaderboard] = leaderboard
     changes[User.updated_by] = user_id
     rows = await User.update(changes).where(User.id == user_id).returning(*COLUMNS)
     if not rows:

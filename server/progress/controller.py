@@ -39,7 +39,10 @@ class ProgressController(Controller):
     async def my_study_plan(self, ctx: AppContext, principal: Principal) -> StudyPlanView:
         return study_plan_view(await ctx.progress.user_stats(principal.user_id))
 
-    @get("/leaderboard", summary="Users ranked by questions solved, then average score")
+    @get(
+        "/leaderboard",
+        summary="Users ranked by questions solved, then average score; by display name only",
+    )
     async def leaderboard(
         self,
         ctx: AppContext,

@@ -9,6 +9,7 @@ from typing import Any
 import msgspec
 
 from domain.stats import StudyItem
+from server.accounts.users import public_name
 
 
 class UserStatsView(msgspec.Struct):
@@ -26,6 +27,8 @@ class UserStatsView(msgspec.Struct):
 
 
 class LeaderboardEntry(msgspec.Struct):
+    """A listed user: only those who stay on the leaderboard, under their public name."""
+
     rank: int
     user_id: uuid.UUID
     name: str
@@ -80,7 +83,7 @@ def leaderboard_entry(row: dict[str, Any]) -> LeaderboardEntry:
     return LeaderboardEntry(
         rank=row["rank"],
         user_id=row["user_id"],
-        name=display_name(row),
+        name=public_name(row["user_id"], row["name"]),  # never a part of the address
         average_score=row["average_score"],
         problems_solved=row["problems_solved"],
         sessions_completed=row["sessions_completed"],

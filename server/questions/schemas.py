@@ -27,6 +27,11 @@ class QuestionSummary(msgspec.Struct, frozen=True):
     companies: list[Company]
     durations: dict[str, int]
     max_clarifications: int
+    # Evaluated attempts that count (not empty ones): 0 means "no attempts yet", and then
+    # `acceptance_rate` says nothing.
+    attempts: int = 0
+    # Why the question cannot be started (locked or coming soon); None when it can.
+    locked_reason: str | None = None
 
 
 class QuestionDetail(QuestionSummary, frozen=True):

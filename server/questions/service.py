@@ -9,6 +9,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
+from piccolo.columns.combination import WhereRaw
+from piccolo.query import SelectRaw
+from piccolo.querystring import QueryString
 
 from domain.clarify import NEUTRAL_ANSWER
 from domain.tables import ClarificationLog, Question, QuestionCompany
@@ -25,6 +28,20 @@ from server.questions.schemas import (
 
 MAX_PAGE = 100
 DEFAULT_PAGE = 50
+# A search of more words than this keeps the first ones (each word is one more subquery).
+MAX_SEARCH_TERMS = 8
+
+# The bank's order: questions one can start before locked and coming-soon ones, easiest first,
+# then the most attempted (counted, evaluated attempts), then by title ignoring case; the slug
+# breaks ties.
+# `tier` folds the first two keys into one number, so a page's cursor is one row of the order.
+TIER_SQL = (
+    "(CASE WHEN is_locked OR is_coming_soon THEN 3 ELSE 0 END"
+    " + CASE difficulty WHEN 'easy' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END)"
+)
+# Why a question cannot be started, when the bank says nothing more specific.
+LOCKED_REASON = "An administrator of this server has locked it; it opens when they unlock it."
+COMING_SOON_REASON = "It is still being prepared and cannot be started yet."
 
 
 SUMMARY_COLUMNS = (
@@ -34,6 +51,7 @@ SUMMARY_COLUMNS = (
     Question.type,
     Question.difficulty,
     Question.acceptance_rate,
+    Question.attempts,
     Question.is_locked,
     Question.is_coming_soon,
     Question.topics,
@@ -43,16 +61,21 @@ SUMMARY_COLUMNS = (
 )
 
 
-def _encode_cursor(slug: str) -> str:
-    return base64.urlsafe_b64encode(msgspec.json.encode([slug])).decode().rstrip("=")
+# The last row of a page in the bank's order: (tier, attempts, title, slug).
+Position = tuple[int, int, str, str]
 
 
-def _decode_cursor(cursor: str) -> str:
-    """The last slug of the previous page (slugs are unique, lower-case: a stable order)."""
+def _encode_cursor(row: dict[str, Any]) -> str:
+    position = [row["tier"], row["attempts"], row["title"], row["slug"]]
+    return base64.urlsafe_b64encode(msgspec.json.encode(position)).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> Position:
+    """Where the previous page ended; the slug is unique, so the order is total."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        (slug,) = msgspec.json.decode(raw, type=tuple[str])
-        return slug
+        position: Position = msgspec.json.decode(raw, type=Position)
+        return position
     except (binascii.Error, msgspec.DecodeError, msgspec.ValidationError, ValueError) as exc:
         raise BadRequest(
             "The cursor is not one this server issued.", code="invalid_cursor"
@@ -86,6 +109,8 @@ def _summary_fields(row: dict[str, Any], companies: list[Company]) -> dict[str, 
         "type": row["type"],
         "difficulty": row["difficulty"],
         "acceptance_rate": row["acceptance_rate"],
+        "attempts": row["attempts"],
+        "locked_reason": locked_reason(row),
         "is_locked": row["is_locked"],
         "is_coming_soon": row["is_coming_soon"],
         "topics": list(row["topics"] or []),
@@ -93,6 +118,49 @@ def _summary_fields(row: dict[str, Any], companies: list[Company]) -> dict[str, 
         "durations": {"clarifying": row["clarifying_secs"], "design": row["design_secs"]},
         "max_clarifications": row["max_clarifications"],
     }
+
+
+def locked_reason(row: dict[str, Any]) -> str | None:
+    """Why the question cannot be started; None when it can."""
+    if row["is_locked"]:
+        return LOCKED_REASON
+    if row["is_coming_soon"]:
+        return COMING_SOON_REASON
+    return None
+
+
+def _contains(text: str) -> str:
+    """An ILIKE pattern matching `text` anywhere, its own % and _ taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _with_company(pattern: str) -> Any:
+    return QuestionCompany.select(QuestionCompany.question_id).where(
+        QuestionCompany.company_name.ilike(pattern)
+    )
+
+
+def _mentions(term: str) -> Any:
+    """The term in the title, the description, a topic or a company's name."""
+    pattern = _contains(term)
+    return (
+        Question.title.ilike(pattern)
+        | Question.description.ilike(pattern)
+        | WhereRaw("array_to_string(topics, ' ') ILIKE {}", pattern)
+        | Question.id.is_in(_with_company(pattern))
+    )
+
+
+def _after(cursor: str) -> WhereRaw:
+    tier, attempts, title, slug = _decode_cursor(cursor)
+    return WhereRaw(
+        f"({TIER_SQL}, -attempts, lower(title), slug) > ({{}}, {{}}, lower({{}}), {{}})",
+        tier,
+        -attempts,
+        title,
+        slug,
+    )
 
 
 async def list_questions(
@@ -104,26 +172,32 @@ async def list_questions(
     limit: int,
     cursor: str | None,
 ) -> QuestionPage:
-    query = Question.select(*SUMMARY_COLUMNS).order_by(Question.slug)
+    """A page of the bank in its order (`TIER_SQL`); `company` matches part of a name, and
+    every word of `q` must be in the title, description, a topic or a company."""
+    query = (
+        Question.select(
+            *SUMMARY_COLUMNS,
+            SelectRaw(f"{TIER_SQL} AS tier"),
+        )
+        .order_by(QueryString(TIER_SQL))
+        .order_by(Question.attempts, ascending=False)
+        .order_by(QueryString("lower(title)"), Question.slug)
+    )
     if type:
         query = query.where(Question.type == type.upper())
     if difficulty:
         query = query.where(Question.difficulty == difficulty.lower())
-    if company:
-        with_company = QuestionCompany.select(QuestionCompany.question_id).where(
-            QuestionCompany.company_name.ilike(company.strip())
-        )
-        query = query.where(Question.id.is_in(with_company))
-    if q:
-        pattern = f"%{q.strip()}%"
-        query = query.where(Question.title.ilike(pattern) | Question.description.ilike(pattern))
+    if company and company.strip():
+        query = query.where(Question.id.is_in(_with_company(_contains(company.strip()))))
+    for term in (q or "").split()[:MAX_SEARCH_TERMS]:
+        query = query.where(_mentions(term))
     if cursor:
-        query = query.where(Question.slug > _decode_cursor(cursor))
+        query = query.where(_after(cursor))
     rows = await query.limit(limit + 1)
     page, more = rows[:limit], len(rows) > limit
     companies = await _companies([row["id"] for row in page])
     items = [QuestionSummary(**_summary_fields(row, companies.get(row["id"], []))) for row in page]
-    next_cursor = _encode_cursor(page[-1]["slug"]) if more else None
+    next_cursor = _encode_cursor(page[-1]) if more else None
     return QuestionPage(items=items, next_cursor=next_cursor)
 
 

@@ -102,7 +102,10 @@ class SessionController(Controller):
         view = await _view(ctx, principal, row["id"])
         return Response(view, status_code=HTTP_201_CREATED if created else HTTP_200_OK)
 
-    @get("/sessions", summary="My sessions (or those I was invited to watch), newest first")
+    @get(
+        "/sessions",
+        summary="My sessions, or (role=observer) the rooms I watched with my notes; newest first",
+    )
     async def mine(
         self,
         ctx: AppContext,
@@ -110,8 +113,11 @@ class SessionController(Controller):
         limit: int = Parameter(default=50, ge=1, le=MAX_LIST),
         role: Literal["candidate", "observer"] = "candidate",
     ) -> list[SessionSummary]:
-        listing = ctx.sessions.mine if role == "candidate" else ctx.sessions.observed
-        return [summary(row) for row in await listing(principal.user_id, limit)]
+        if role == "candidate":
+            rows = await ctx.sessions.mine(principal.user_id, limit)
+        else:
+            rows = await ctx.sessions.observed(principal.user_id, limit, ctx.archiver.flush)
+        return [summary(row) for row in rows]
 
     @get(
         "/sessions/live", summary="Rooms in progress", guards=[require_role("interviewer", "admin")]

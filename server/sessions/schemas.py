@@ -88,6 +88,13 @@ class SessionView(msgspec.Struct):
     epoch: int = 0
 
 
+class ObserverNote(msgspec.Struct):
+    """One of the observer's own private notes, as their history lists it."""
+
+    text: str
+    at: datetime
+
+
 class SessionSummary(msgspec.Struct):
     id: uuid.UUID
     question_id: uuid.UUID
@@ -100,6 +107,15 @@ class SessionSummary(msgspec.Struct):
     ended_at: datetime | None
     candidate_name: str
     score: int | None = None
+    # Whether the session counts in statistics: evaluated, and not an empty attempt.
+    counted: bool = False
+    # Evaluated, but its written sections hold almost nothing: shown, not counted.
+    empty: bool = False
+    # `?role=observer` only: the room role the viewer had ("interviewer" or "peer"), their
+    # own notes (the first NOTES_PER_SUMMARY of them) and how many they wrote in all.
+    observed_as: str | None = None
+    notes: list[ObserverNote] = msgspec.field(default_factory=list)
+    note_count: int = 0
 
 
 class ClarifyAnswer(msgspec.Struct):
@@ -256,4 +272,9 @@ def summary(row: dict[str, Any]) -> SessionSummary:
         ended_at=row["ended_at"],
         candidate_name=row["candidate_name"] or row["candidate_email"].split("@")[0],
         score=row.get("score"),
+        counted=row.get("counted") is True,
+        empty=row.get("counted") is False,
+        observed_as=row.get("observed_as"),
+        notes=[ObserverNote(note["text"], note["at"]) for note in row.get("notes", [])],
+        note_count=row.get("note_count", 0),
     )

@@ -17,10 +17,13 @@ from domain.phases import Phase
 from domain.room_tables import SessionEvent, SessionInvite, SessionObserver
 from domain.tables import Evaluation, InterviewSession, Question, User
 from domain.timers import validate_durations
+from evaluator.stats import COUNTED_ATTEMPT
 from server.errors import Conflict, Forbidden, NotFound
 from server.questions.service import find_question_row
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     from rooms.service import RoomService
 
 OPEN_STATUSES = (Phase.CLARIFYING.value, Phase.DESIGN.value)
@@ -37,6 +40,15 @@ STAFF_ROLES = ("interviewer", "admin")
 INVITE_LIFETIME = timedelta(days=7)
 # The room role an invite grants (docs/security.md, "Invites").
 INTERVIEWER_INVITE, PEER_INVITE = "interviewer", "peer"
+# An observer's own notes listed per session in their history; the replay has all of them.
+NOTES_PER_SUMMARY = 20
+
+
+def _granted_by_invite() -> Any:
+    """Observer rows that grant a room: an invite's, or one from before invites were recorded
+    (a peer). A staff watch (`watched`: an interviewer, no invite) is history only: the account
+    role is what lets staff in, so a demoted interviewer loses the room."""
+    return SessionObserver.invite_id.is_not_null() | (SessionObserver.role != INTERVIEWER_INVITE)
 
 
 @dataclass(frozen=True)
@@ -141,6 +153,7 @@ class SessionService:
         if row["user_id"] == viewer.user_id:
             return Access(row, Role.CANDIDATE)
         if viewer.role in STAFF_ROLES:
+            await self.watched(viewer, row)
             return Access(row, Role.OBSERVER)
         invited = await self._observer_role(session_id, viewer.user_id)
         if invited == INTERVIEWER_INVITE:
@@ -152,12 +165,55 @@ class SessionService:
     async def mine(self, user_id: uuid.UUID, limit: int) -> list[dict[str, Any]]:
         return await self._listing(InterviewSession.user_id == user_id, limit)
 
-    async def observed(self, user_id: uuid.UUID, limit: int) -> list[dict[str, Any]]:
-        """Sessions the user was invited to watch."""
-        invited = SessionObserver.select(SessionObserver.session_id).where(
-            SessionObserver.user_id == user_id
+    @staticmethod
+    async def watched(viewer: Viewer, session: dict[str, Any]) -> None:
+        """Records that staff opened a room in progress, so it is in their history: as an
+        interviewer, with no invite. A record that is there already (an invite's) is kept."""
+        if session["status"] not in LIVE_STATUSES:
+            return  # reading an ended session (a replay, an audit) is not watching it
+        await SessionObserver.insert(
+            SessionObserver(
+                session_id=session["id"],
+                user_id=viewer.user_id,
+                joined_at=datetime.now(UTC),
+                role=INTERVIEWER_INVITE,
+                invite_id=None,
+            )
+        ).on_conflict(
+            target=(SessionObserver.session_id, SessionObserver.user_id), action="DO NOTHING"
         )
-        return await self._listing(InterviewSession.id.is_in(invited), limit)
+
+    async def observed(
+        self,
+        user_id: uuid.UUID,
+        limit: int,
+        flush: Callable[[list[str]], Awaitable[None]],
+    ) -> list[dict[str, Any]]:
+        """Sessions the user watched (invited, or opened as staff), each with the room role
+        they had and their own notes; `flush` archives the rooms still running first, so
+        notes written a moment ago are there."""
+        mine = SessionObserver.user_id == user_id
+        rows = await self._listing(
+            InterviewSession.id.is_in(
+                SessionObserver.select(SessionObserver.session_id).where(mine)
+            ),
+            limit,
+        )
+        if not rows:
+            return []
+        ids = [row["id"] for row in rows]
+        roles = await SessionObserver.select(
+            SessionObserver.session_id, SessionObserver.role
+        ).where(mine & SessionObserver.session_id.is_in(ids))
+        role_of = {r["session_id"]: r["role"] for r in roles}
+        live = [str(row["id"]) for row in rows if row["status"] in LIVE_STATUSES]
+        if live:
+            await flush(live)
+        notes = await _notes_by(user_id, ids)
+        return [
+            {**row, "observed_as": role_of.get(row["id"]), **notes.get(row["id"], {})}
+            for row in rows
+        ]
 
     async def live(self, limit: int) -> list[dict[str, Any]]:
         return await self._listing(InterviewSession.status.is_in(list(LIVE_STATUSES)), limit)
@@ -177,7 +233,7 @@ class SessionService:
             .limit(limit)
         )
         scores = await _scores([row["id"] for row in rows])
-        return [{**row, "score": scores.get(row["id"])} for row in rows]
+        return [{**row, **scores.get(row["id"], {})} for row in rows]
 
     async def invite(
         self, viewer: Viewer, access: Access, email: str | None, max_uses: int
@@ -312,7 +368,9 @@ class SessionService:
         row = await (
             SessionObserver.select(SessionObserver.role)
             .where(
-                (SessionObserver.session_id == session_id) & (SessionObserver.user_id == user_id)
+                (SessionObserver.session_id == session_id)
+                & (SessionObserver.user_id == user_id)
+                & _granted_by_invite()
             )
             .first()
         )
@@ -364,12 +422,42 @@ async def _email_of(user_id: uuid.UUID) -> str | None:
     return None if row is None else str(row["email"])
 
 
-async def _scores(session_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
-    """The evaluated score of each session that has one."""
+SELECT_SCORES = f"""
+SELECT s.session_id, e.score, {COUNTED_ATTEMPT} AS counted
+FROM evaluations e JOIN solutions s ON s.id = e.solution_id
+WHERE s.session_id = ANY({{}}::uuid[])
+"""  # noqa: S608 - built from our own constants
+
+
+async def _scores(session_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+    """Each evaluated session's score, and whether it counts in statistics (an empty attempt
+    does not: `evaluator.stats`)."""
     if not session_ids:
         return {}
-    session = Evaluation.solution_id.session_id
-    rows = await Evaluation.select(session.as_alias("session_id"), Evaluation.score).where(
-        session.is_in(session_ids)
-    )
-    return {row["session_id"]: row["score"] for row in rows}
+    rows = await Evaluation.raw(SELECT_SCORES, session_ids)
+    return {row["session_id"]: {"score": row["score"], "counted": row["counted"]} for row in rows}
+
+
+# The observer's own notes per session, oldest first, at most NOTES_PER_SUMMARY of each.
+SELECT_NOTES = """
+SELECT session_id, text, created_at, total FROM (
+    SELECT session_id, payload->>'text' AS text, created_at, seq,
+        row_number() OVER (PARTITION BY session_id ORDER BY seq) AS n,
+        count(*) OVER (PARTITION BY session_id) AS total
+    FROM session_events
+    WHERE session_id = ANY({}::uuid[]) AND type = 'note.added' AND actor = {}
+) notes
+WHERE n <= {}
+ORDER BY session_id, seq
+"""
+
+
+async def _notes_by(
+    user_id: uuid.UUID, session_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, dict[str, Any]]:
+    rows = await SessionEvent.raw(SELECT_NOTES, session_ids, str(user_id), NOTES_PER_SUMMARY)
+    found: dict[uuid.UUID, dict[str, Any]] = {}
+    for row in rows:
+        entry = found.setdefault(row["session_id"], {"notes": [], "note_count": row["total"]})
+        entry["notes"].append({"text": row["text"], "at": row["created_at"]})
+    return found

@@ -133,7 +133,11 @@ def _longest(struct: type[msgspec.Struct]) -> bytes:
     for field in info.fields:
         kind = field.type
         if isinstance(kind, msgspec.inspect.UnionType):
-            kind = next(t for t in kind.types if isinstance(t, msgspec.inspect.StrType))
+            texts = [t for t in kind.types if isinstance(t, msgspec.inspect.StrType)]
+            if not texts:  # a flag (PATCH /me `leaderboard`): at its longest, `false`
+                body[field.encode_name] = False
+                continue
+            kind = texts[0]
         assert isinstance(kind, msgspec.inspect.StrType) and kind.max_length is not None
         body[field.encode_name] = "\U0001f600" * kind.max_length
     return json.dumps(body).encode()

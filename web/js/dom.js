@@ -47,6 +47,39 @@ export function field(labelText, control, hint) {
   return h("div", { class: "field" }, h("label", { for: control.id }, labelText), control, hintEl);
 }
 
+/** Characters as the server counts them (code points, not UTF-16 units). */
+export function charCount(text) {
+  let count = 0;
+  for (const _ of text) count += 1;
+  return count;
+}
+
+// A text box's counter shows from this share of its limit on.
+const COUNT_FROM_SHARE = 0.9;
+
+/**
+ * A character counter for a text box (which has its id): shown near the limit, it says when the
+ * text is over it (and says so once to screen readers). update() recounts after code set the value.
+ */
+export function charCounter(textarea, limit, name) {
+  const el = h("small", { class: "char-count", id: `${textarea.id}-count`, hidden: true });
+  const described = textarea.getAttribute("aria-describedby");
+  textarea.setAttribute("aria-describedby", described ? `${described} ${el.id}` : el.id);
+  let wasOver = false;
+  function update() {
+    const count = charCount(textarea.value);
+    const over = count - limit;
+    el.hidden = count < limit * COUNT_FROM_SHARE;
+    el.classList.toggle("over", over > 0);
+    el.textContent = `${count.toLocaleString()} / ${limit.toLocaleString()} characters`
+      + (over > 0 ? `: ${over.toLocaleString()} over the limit, not saved until it is shorter` : "");
+    if (over > 0 && !wasOver) announce(`${name} is over the limit of ${limit.toLocaleString()} characters.`);
+    wasOver = over > 0;
+  }
+  textarea.addEventListener("input", update);
+  return { el, update };
+}
+
 /** Says something to screen readers without moving focus. */
 export function announce(text) {
   const el = document.getElementById("announcer");
@@ -88,14 +121,15 @@ export function capitalise(text) {
   return text ? text[0].toUpperCase() + text.slice(1) : "";
 }
 
-/** A modal confirmation built on <dialog>: Escape cancels, focus stays inside. */
+/** A modal confirmation built on <dialog>: Escape cancels, focus stays inside. `body` is a
+ * sentence or nodes (lists of what the choice affects). */
 export function confirmDialog({ title, body, confirm = "Confirm", cancel = "Cancel", danger }) {
   return new Promise((resolve) => {
     const titleId = newId("dlg");
     const dialog = h("dialog", { class: "dialog", "aria-labelledby": titleId },
       h("form", { method: "dialog" },
         h("h2", { id: titleId }, title),
-        h("p", {}, body),
+        typeof body === "string" ? h("p", {}, body) : body,
         h("div", { class: "actions" },
           h("button", { value: "cancel", class: "secondary" }, cancel),
           h("button", { value: "ok", class: danger ? "danger" : "primary" }, confirm))));

@@ -70,6 +70,8 @@ export class DraftBuffer {
       const ack = await this.send(section, text);
       if (!ack.superseded) this.confirmed(section, text);
     } catch (error) {
+      // A refusal of text the box no longer holds (fixed since) is not the box's state.
+      if (this.local[section] !== text) return;
       this.errors[section] = PHASE_OVER.has(error.code)
         ? "Not saved: this phase is over. Copy your text if you need it."
         : `Not saved: ${error.message}`;
@@ -90,6 +92,7 @@ export class DraftBuffer {
   confirmed(section, text) {
     this.server[section] = text;
     if (this.local[section] === text) {
+      delete this.errors[section];
       delete this.local[section];
       this.persist();
     }

@@ -4,7 +4,14 @@
 
 import { h, safeUrl } from "./dom.js";
 
-const INLINE = /(`[^`\n]+`)|(\*\*[^*\n]+\*\*)|(\*[^*\s][^*\n]*\*|_[^_\s][^_\n]*_)|(\[[^\]\n]+\]\([^)\s]+\))/g;
+// `_emphasis_` only between word boundaries: underscores inside a word (snake_case, a URL's
+// path) stay literal, as in CommonMark.
+const INLINE = new RegExp([
+  /(`[^`\n]+`)/.source,
+  /(\*\*[^*\n]+\*\*)/.source,
+  /(\*[^*\s][^*\n]*\*|(?<![\p{L}\p{N}_])_[^_\s](?:[^_\n]*[^_\s])?_(?![\p{L}\p{N}_]))/.source,
+  /(\[[^\]\n]+\]\([^)\s]+\))/.source,
+].join("|"), "gu");
 
 export function inline(text) {
   const nodes = [];

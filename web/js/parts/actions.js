@@ -4,9 +4,13 @@ import { api } from "../api.js";
 import { confirmDialog, h, newId } from "../dom.js";
 import { isOpen } from "../vocabulary.js";
 
-export function candidateActions({ sessionId, onAdvance, onSubmit, onAbandon }) {
+/**
+ * onReview() resolves with what submitting now would lose or leave empty:
+ * {unsaved: [{label, reason}], empty: [label], almostEmpty}.
+ */
+export function candidateActions({ sessionId, onAdvance, onReview, onSubmit, onAbandon }) {
   const status = h("p", { class: "form-status", role: "status" });
-  const advance = h("button", { class: "primary", onclick: () => run(onAdvance, "Starting the design phase…") },
+  const advance = h("button", { class: "primary", onclick: () => run(onAdvance, "Starting the design phase…", advance) },
     "Done clarifying: start designing");
   const submit = h("button", { class: "primary", onclick: confirmSubmit }, "Submit solution");
   const abandon = h("button", { class: "danger-outline", onclick: confirmAbandon }, "Abandon");
@@ -14,23 +18,31 @@ export function candidateActions({ sessionId, onAdvance, onSubmit, onAbandon }) 
   const el = h("div", { class: "actions-bar" },
     h("div", { class: "row" }, advance, submit, abandon, invite.button), status, invite.el);
 
-  async function run(action, busy) {
+  async function run(action, busy, button = null) {
     status.textContent = busy;
+    if (button) button.disabled = true;
     try {
       const note = await action();
       status.textContent = note || "";
     } catch (error) {
       status.textContent = error.message;
+    } finally {
+      if (button) button.disabled = false;
     }
   }
 
   async function confirmSubmit() {
-    const ok = await confirmDialog({
-      title: "Submit your solution?",
-      body: "You cannot edit it after submitting. The evaluation starts right away.",
-      confirm: "Submit",
-    });
-    if (ok) await run(onSubmit, "Submitting…");
+    submit.disabled = true;
+    status.textContent = "Saving your last changes…";
+    let review;
+    try {
+      review = await onReview();
+    } finally {
+      submit.disabled = false;
+      status.textContent = "";
+    }
+    const ok = await confirmDialog(submitQuestion(review));
+    if (ok) await run(onSubmit, "Submitting…", submit);
     else submit.focus();
   }
 
@@ -52,6 +64,24 @@ export function candidateActions({ sessionId, onAdvance, onSubmit, onAbandon }) 
       abandon.hidden = !isOpen(state.phase);
     },
   };
+}
+
+/** The submit confirmation: what would be lost (unsaved sections) or is missing (empty ones). */
+function submitQuestion({ unsaved, empty, almostEmpty }) {
+  const body = [];
+  if (unsaved.length) {
+    body.push(h("p", { class: "warning" }, "Some of your text is not saved in the room; the evaluation reads the last version it saved of:"),
+      h("ul", { class: "unsaved-sections" },
+        unsaved.map(({ label, reason }) => h("li", {}, h("strong", {}, label), `: ${reason}`))));
+  }
+  const little = almostEmpty ? "Your answer is almost empty: there is very little to evaluate yet. " : "";
+  if (empty.length) {
+    body.push(h("p", { class: "warning" }, `${little}These sections are empty:`),
+      h("ul", { class: "empty-sections" }, empty.map((label) => h("li", {}, label))));
+  } else if (little) body.push(h("p", { class: "warning" }, little));
+  body.push(h("p", {}, "You cannot edit it after submitting. The evaluation starts right away."));
+  const warned = unsaved.length > 0 || empty.length > 0 || almostEmpty;
+  return { title: "Submit your solution?", body, confirm: warned ? "Submit anyway" : "Submit" };
 }
 
 function inviteBox(sessionId) {

@@ -2,7 +2,7 @@
 // Observers answer pending questions here. Rows are keyed by id, so a half-typed answer
 // survives every update of the room.
 
-import { fill, h, newId } from "../dom.js";
+import { charCounter, fill, h, newId } from "../dom.js";
 import { clarificationsLeft } from "../state.js";
 import { isOpen, limits } from "../vocabulary.js";
 
@@ -83,8 +83,9 @@ function askForm(onAsk, budgetId) {
   const status = h("p", { class: "form-status", role: "status" });
   const label = h("label", { for: newId("ask") }, "Ask a clarifying question");
   input.id = label.htmlFor;
+  const counter = charCounter(input, limits().text_chars, "Your question");
   const row = h("div", { class: "row" }, input, button);
-  const el = h("form", { class: "ask", onsubmit: submit }, label, row, status);
+  const el = h("form", { class: "ask", onsubmit: submit }, label, row, counter.el, status);
   input.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey) {
       event.preventDefault();
@@ -92,29 +93,43 @@ function askForm(onAsk, budgetId) {
     }
   });
 
+  // One command per question: until the room answers this one, Enter and the button do nothing
+  // (the box is read-only rather than disabled, so the keyboard stays in it).
+  let asking = false;
+  let open = true;
+
+  function showAsking() {
+    input.disabled = !open;
+    input.readOnly = asking;
+    button.disabled = !open || asking;
+    el.setAttribute("aria-busy", String(asking));
+  }
+
   async function submit(event) {
     event.preventDefault();
     const text = input.value.trim();
-    if (!text) return;
-    button.disabled = true;
+    if (!text || asking) return;
+    asking = true;
+    showAsking();
     status.textContent = "Asking…";
     try {
       await onAsk(text);
       input.value = "";
+      counter.update();
       status.textContent = "";
     } catch (error) {
       status.textContent = error.message;
     } finally {
-      button.disabled = false;
+      asking = false;
+      showAsking();
     }
   }
 
   return {
     el,
     update(state, left) {
-      const open = state.phase === "clarifying" && left > 0;
-      input.disabled = !open;
-      button.disabled = !open;
+      open = state.phase === "clarifying" && left > 0;
+      showAsking();
       label.hidden = state.phase !== "clarifying";
       row.hidden = state.phase !== "clarifying";
       if (state.phase !== "clarifying") status.textContent = "The clarifying phase is over.";
@@ -129,7 +144,7 @@ function answerForm(clarificationId, onAnswer) {
   const input = h("textarea", { id, rows: 2, maxlength: limits().text_chars, required: true });
   const status = h("span", { class: "form-status", role: "status" });
   const form = h("form", { class: "answer-form" },
-    h("label", { for: id }, "Your answer"), input,
+    h("label", { for: id }, "Your answer"), input, charCounter(input, limits().text_chars, "Your answer").el,
     h("div", { class: "row" }, h("button", { type: "submit", class: "primary" }, "Send answer"), status));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();

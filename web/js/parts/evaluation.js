@@ -1,9 +1,9 @@
 // The evaluation: its text streams in as it is written, then the stored result replaces the
 // waiting state with the score, per-section notes and the lists.
 
-import { announce, fill, h } from "../dom.js";
+import { announce, fill, h, newId } from "../dom.js";
 import { renderMarkdown } from "../markdown.js";
-import { isOpen, sectionLabel } from "../vocabulary.js";
+import { isOpen, sectionLabel, writtenSections } from "../vocabulary.js";
 import { scoreBadge } from "./badges.js";
 
 const LISTS = [
@@ -23,15 +23,33 @@ export function evaluatorLabel(evaluator) {
 /** options: onRetry() for the candidate when an evaluation failed. */
 export function evaluation({ onRetry } = {}) {
   const status = h("p", { class: "eval-status", role: "status" });
-  const stream = h("div", { class: "eval-stream markdown", "aria-live": "off" });
+  const stream = h("div", { class: "eval-stream markdown", id: newId("stream"), "aria-live": "off" });
+  // Once the result is in, it says every point the streamed text said; the text folds away.
+  const writeup = h("button", { type: "button", class: "link writeup-toggle", hidden: true,
+    "aria-expanded": "false", "aria-controls": stream.id, onclick: toggleWriteup });
   const score = h("div", { class: "eval-score" });
   const result = h("div", { class: "eval-result" });
   const retry = onRetry ? h("button", { class: "secondary", hidden: true, onclick: retryNow }, "Retry the evaluation") : null;
+  const heading = h("h2", { id: "eval-title", tabindex: "-1" }, "Evaluation");
   const el = h("section", { class: "panel evaluation", "aria-labelledby": "eval-title", hidden: true },
-    h("div", { class: "panel-head" }, h("h2", { id: "eval-title" }, "Evaluation")),
-    status, retry, score, stream, result);
+    h("div", { class: "panel-head" }, heading),
+    status, retry, score, result, writeup, stream);
   let streamed = "";
   let resultShown = null;
+  let writeupOpen = false;
+
+  function toggleWriteup() {
+    writeupOpen = !writeupOpen;
+    showWriteup(true);
+  }
+
+  function showWriteup(folded) {
+    const open = !folded || writeupOpen;
+    stream.hidden = !streamed || !open;
+    writeup.hidden = !folded || !streamed;
+    writeup.setAttribute("aria-expanded", String(open));
+    writeup.textContent = open ? "Hide the evaluator's full write-up" : "Show the evaluator's full write-up";
+  }
 
   async function retryNow() {
     retry.disabled = true;
@@ -58,7 +76,7 @@ export function evaluation({ onRetry } = {}) {
     el.hidden = !visible;
     if (!visible) return;
     showStream(state.evaluation_text || "");
-    stream.hidden = !state.evaluation_text;
+    showWriteup(Boolean(state.evaluation));
     stream.setAttribute("aria-busy", state.phase === "evaluating" ? "true" : "false");
     if (retry) retry.hidden = !state.failure || state.phase !== "submitted";
     if (state.evaluation) {
@@ -81,7 +99,7 @@ export function evaluation({ onRetry } = {}) {
     status.classList.toggle("error", Boolean(state.failure) && !state.evaluation);
   }
 
-  return { el, update };
+  return { el, update, focus: () => heading.focus() };
 }
 
 /** A stored result, whatever optional parts it has: [score line, ...details]. */
@@ -106,11 +124,15 @@ export function renderResult(result) {
   return parts;
 }
 
+/** One row per scored section, in the editor's order and with its labels. */
 function sectionRows(sections) {
   if (!sections) return [];
   const entries = Array.isArray(sections)
     ? sections.map((s) => [s.section || s.name || "", s])
     : Object.entries(sections);
+  const order = writtenSections().map((section) => section.name);
+  const rank = (name) => (order.includes(name) ? order.indexOf(name) : order.length);
+  entries.sort(([a], [b]) => rank(a) - rank(b)); // stable: unknown names keep their order, last
   return entries.map(([name, value]) => {
     const detail = typeof value === "object" && value !== null ? value : { notes: value };
     const score = detail.score ?? "";

@@ -1,7 +1,7 @@
 // Who is in the room, hints for the candidate, and the observer's tools: who answers
 // clarifications, hints, and private notes the candidate never receives.
 
-import { fill, h, newId } from "../dom.js";
+import { charCounter, fill, h, newId } from "../dom.js";
 import { isOpen, isTerminal, limits } from "../vocabulary.js";
 
 export function presence(myId) {
@@ -49,15 +49,26 @@ function remarkList(className, emptyText) {
   };
 }
 
-export function hints() {
+/** The candidate's hints; onNew(hint, state) hears of each one given after the first update
+ * (the live room puts up a notice, since the panel may be out of sight). */
+export function hints({ onNew } = {}) {
   const remarks = remarkList("hint-list", "");
+  const heading = h("h2", { id: "hints-title", tabindex: "-1" }, "Hints from your interviewer");
   const el = h("section", { class: "panel hints", "aria-labelledby": "hints-title", hidden: true },
-    h("h2", { id: "hints-title" }, "Hints from your interviewer"), remarks.nodes);
+    heading, remarks.nodes);
+  let known = null;
   return {
     el,
     update(state) {
       el.hidden = !state.hints.length;
       remarks.update(state.hints, state);
+      if (known !== null && onNew) for (const hint of state.hints.slice(known)) onNew(hint, state);
+      known = state.hints.length;
+    },
+    /** Brings the hints into view and puts the keyboard there. */
+    reveal() {
+      el.scrollIntoView({ block: "center" });
+      heading.focus({ preventScroll: true });
     },
   };
 }
@@ -66,7 +77,8 @@ function textForm({ label, button, onSend, rows = 2, done = "Sent" }) {
   const id = newId("text");
   const input = h("textarea", { id, rows, maxlength: limits().text_chars, required: true });
   const status = h("span", { class: "form-status", role: "status" });
-  const el = h("form", { class: "text-form" }, h("label", { for: id }, label), input,
+  const counter = charCounter(input, limits().text_chars, label);
+  const el = h("form", { class: "text-form" }, h("label", { for: id }, label), input, counter.el,
     h("div", { class: "row" }, h("button", { type: "submit", class: "primary" }, button), status));
   el.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -76,6 +88,7 @@ function textForm({ label, button, onSend, rows = 2, done = "Sent" }) {
     try {
       await onSend(text);
       input.value = "";
+      counter.update();
       status.textContent = done;
     } catch (error) {
       status.textContent = error.message;

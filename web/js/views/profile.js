@@ -1,6 +1,6 @@
-// Profile and progress: name and avatar, stats, leaderboard position and study plan. The
-// progress endpoints are optional: without them the page says so and shows what the session
-// history alone can tell.
+// Profile and progress: name and avatar, stats, leaderboard position (and whether to be on it)
+// and study plan. The progress endpoints are optional: without them the page says so and shows
+// what the session history alone can tell.
 
 import { api, updateUser } from "../api.js";
 import { fill, fmtDate, h, safeUrl } from "../dom.js";
@@ -66,7 +66,7 @@ function statsFrom(server, sessions) {
     return KNOWN_STATS.filter(([key]) => server[key] !== null && server[key] !== undefined)
       .map(([key, label, show]) => [label, show(server[key])]);
   }
-  const scored = sessions.filter((s) => typeof s.score === "number");
+  const scored = sessions.filter((s) => typeof s.score === "number" && !s.empty);
   const average = scored.length ? Math.round(scored.reduce((a, s) => a + s.score, 0) / scored.length) : null;
   return [
     ["Sessions", String(sessions.length)],
@@ -88,20 +88,53 @@ function rowsOf(data) {
   return data?.items || data?.entries || data?.leaders || data?.plan || data?.study_plan || [];
 }
 
-function leaderboard(result, me, stats) {
+function leaderboard(result, me) {
   if (result.error) return h("p", { class: "muted" }, "The leaderboard is not available on this server yet.");
   const rows = rowsOf(result.data);
   const mine = rows.find((r) => String(r.user_id ?? r.id) === String(me.id));
-  const position = mine?.rank ?? result.data?.me?.rank ?? stats?.rank ?? null;
+  const position = mine?.rank ?? null;
+  const where = me.leaderboard === false ? "You are not on the leaderboard."
+    : position ? `You are #${position}${result.data?.total ? ` of ${result.data.total}` : ""}.`
+      : "Finish an evaluated session to get a place.";
   return [
-    h("p", { class: "position" }, position ? `You are #${position}${result.data?.total ? ` of ${result.data.total}` : ""}.`
-      : "Finish an evaluated session to get a place."),
+    h("p", { class: "position" }, where),
     rows.length ? h("ol", { class: "leaders" }, rows.slice(0, 10).map((r, i) => h("li", { class: r === mine ? "me" : null },
       h("span", { class: "rank" }, `#${r.rank ?? i + 1}`),
-      h("span", { class: "name" }, r.name || (r.email ? r.email.split("@")[0] : "—")),
+      h("span", { class: "name" }, r.name || "—"),
       h("span", { class: "muted" }, r.problems_solved !== undefined
         ? `${r.problems_solved} solved · avg ${Math.round(r.average_score ?? 0)}` : String(r.score ?? ""))))) : null,
   ];
+}
+
+/** Whether to be listed, and under which name others see you; saved as soon as it changes. */
+function leaderboardSetting(me, onSaved) {
+  const box = h("input", { id: "profile-leaderboard", type: "checkbox", checked: me.leaderboard !== false,
+    "aria-describedby": "profile-leaderboard-hint" });
+  const hint = h("small", { class: "hint", id: "profile-leaderboard-hint" });
+  const status = h("p", { class: "form-status", role: "status" });
+  const explain = (user) => {
+    hint.textContent = user.leaderboard === false ? "Nobody sees your results; you can come back at any time."
+      : `Others see you as “${user.public_name || user.name}”, never your email address.${user.name ? "" : " Set a display name to choose it."}`;
+  };
+  explain(me);
+  box.addEventListener("change", async () => {
+    status.textContent = "Saving…";
+    box.disabled = true;
+    try {
+      const user = await api("/me", { method: "PATCH", body: { leaderboard: box.checked } });
+      updateUser(user);
+      status.textContent = "Saved";
+      explain(user);
+      onSaved(user);
+    } catch (error) {
+      box.checked = !box.checked;
+      status.textContent = error.message;
+    } finally {
+      box.disabled = false;
+    }
+  });
+  return { el: h("div", { class: "leaderboard-setting" },
+    h("div", { class: "choice" }, box, h("label", { for: box.id }, "Show me on the leaderboard")), hint, status), explain };
 }
 
 function planItem(item) {
@@ -126,6 +159,13 @@ function studyPlan(result) {
     weak.length ? h("p", { class: "muted" }, `Weakest topics: ${weak.map((t) => `${t.topic} (${Math.round(t.average_score)})`).join(", ")}`) : null];
 }
 
+function uncountedNote(sessions) {
+  const empty = sessions.filter((s) => s.empty).length;
+  if (!empty) return null;
+  return h("p", { class: "muted small" }, `${empty} empty attempt${empty === 1 ? " is" : "s are"} not counted here (`,
+    h("a", { href: "#/history" }, "see your history"), ").");
+}
+
 export async function profileView(root) {
   const [me, sessions, stats, leaders, plan] = await Promise.all([
     api("/me"), api("/sessions?limit=100").catch(() => []),
@@ -136,13 +176,17 @@ export async function profileView(root) {
     h("div", {}, h("p", { class: "identity-name" }, user.name || user.email),
       h("p", { class: "muted" }, `${user.email} · ${user.role} · since ${fmtDate(user.created_at)}`)));
   showIdentity(me);
+  const board = h("div", { class: "leaderboard" }, leaderboard(leaders, me));
+  const refreshBoard = async (user) => fill(board, leaderboard(await optional("/leaderboard"), user));
+  const setting = leaderboardSetting(me, refreshBoard);
+  const savedProfile = (user) => { showIdentity(user); setting.explain(user); refreshBoard(user); };
   root.replaceChildren(h("section", { class: "profile" },
     h("h1", { tabindex: "-1" }, "Profile and progress"),
     h("div", { class: "profile-grid" },
-      h("section", { class: "panel" }, h("h2", {}, "You"), card, profileForm(me, showIdentity)),
+      h("section", { class: "panel" }, h("h2", {}, "You"), card, profileForm(me, savedProfile)),
       h("section", { class: "panel" }, h("h2", {}, "Stats"), statCards(statsFrom(stats.data, sessions)),
-        topicScores(stats.data),
+        topicScores(stats.data), uncountedNote(sessions),
         stats.error ? h("p", { class: "muted small" }, "Counted from your session history.") : null),
-      h("section", { class: "panel" }, h("h2", {}, "Leaderboard"), leaderboard(leaders, me, stats.data)),
+      h("section", { class: "panel" }, h("h2", {}, "Leaderboard"), setting.el, board),
       h("section", { class: "panel" }, h("h2", {}, "Study plan"), studyPlan(plan)))));
 }

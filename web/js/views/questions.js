@@ -1,8 +1,9 @@
 // The question bank: filters (type, difficulty, company, search), cards with badges and
-// acceptance rate, locked / coming-soon states, and starting or resuming a session.
+// acceptance rate, locked / coming-soon states with the reason, and starting or resuming a
+// session. The server orders it: startable first, easiest first, most attempted first.
 
 import { api } from "../api.js";
-import { fill, fmtClock, fmtMinutes, h, newId } from "../dom.js";
+import { fill, fmtMinutes, h, newId } from "../dom.js";
 import { companyBadge, difficultyBadge, typeBadge } from "../parts/badges.js";
 import { isOpen, limits } from "../vocabulary.js";
 
@@ -73,8 +74,9 @@ export async function questionsView(root, _params, ctx) {
     const open = openSessions.get(item.id);
     const titleId = newId("q");
     let action;
-    if (item.is_coming_soon) action = h("span", { class: "state coming-soon" }, "Coming soon");
-    else if (item.is_locked) action = h("span", { class: "state locked" }, h("span", { "aria-hidden": "true" }, "🔒 "), "Locked");
+    const reason = item.locked_reason ? h("p", { class: "muted small closed-reason" }, item.locked_reason) : null;
+    if (item.is_coming_soon) action = [h("span", { class: "state coming-soon" }, "Coming soon"), reason];
+    else if (item.is_locked) action = [h("span", { class: "state locked" }, h("span", { "aria-hidden": "true" }, "🔒 "), "Locked"), reason];
     else if (open) {
       action = h("a", { class: "button primary", href: `#/room/${open.id}`, "aria-describedby": titleId }, "Resume");
     } else {
@@ -87,10 +89,18 @@ export async function questionsView(root, _params, ctx) {
           item.companies.map(companyBadge)),
         item.topics.length ? h("p", { class: "topics muted" }, item.topics.join(" · ")) : null),
       h("div", { class: "qcard-side" },
-        h("p", { class: "acceptance" }, h("strong", {}, `${item.acceptance_rate}%`), " acceptance"),
+        acceptance(item),
         h("p", { class: "muted" }, `${fmtMinutes(item.durations.clarifying)} + ${fmtMinutes(item.durations.design)} · ${item.max_clarifications} clarifications`),
         open ? h("p", { class: "muted" }, "In progress") : null,
         action));
+  }
+
+  /** The acceptance rate means something only once someone was evaluated on the question. */
+  function acceptance(item) {
+    const attempts = item.attempts ?? 0;
+    if (!attempts) return h("p", { class: "acceptance" }, h("strong", {}, "—"), " acceptance · no attempts yet");
+    return h("p", { class: "acceptance" }, h("strong", {}, `${item.acceptance_rate}%`), " acceptance · ",
+      `${attempts} attempt${attempts === 1 ? "" : "s"}`);
   }
 
   let searchTimer = null;
@@ -102,8 +112,8 @@ export async function questionsView(root, _params, ctx) {
       load(false);
     }, SEARCH_DEBOUNCE_MS);
   }
-  // The company filter matches a whole name, so it applies on change (a pick or Enter), not per key.
-  form.addEventListener("input", (event) => { if (event.target.id !== "company") changed(); });
+  // Every field applies as you type (debounced): the company filter matches part of a name.
+  form.addEventListener("input", changed);
   form.addEventListener("change", changed);
   form.addEventListener("submit", (event) => { event.preventDefault(); changed(); });
   more.addEventListener("click", () => load(true));
@@ -129,7 +139,7 @@ function budgetBounds() {
 }
 
 function durationField(id, label, secs) {
-  const input = h("input", { id, name: id, value: fmtClock(secs), inputmode: "numeric", required: true,
+  const input = h("input", { id, name: id, value: minutesSeconds(secs), inputmode: "numeric", required: true,
     pattern: "\\d{1,3}(:[0-5]\\d)?", "aria-describedby": `${id}-hint`, size: 6 });
   const [low, high] = budgetBounds().text;
   return h("div", { class: "field" }, h("label", { for: id }, label), input,
@@ -155,7 +165,10 @@ function startDialog(item, ctx) {
       h("button", { type: "submit", class: "primary" }, "Start session")));
   const dialog = h("dialog", { class: "dialog", "aria-labelledby": "start-title" }, form);
   form.addEventListener("change", () => {
-    durations.hidden = form.elements.mode.value !== "timed";
+    const timed = form.elements.mode.value === "timed";
+    durations.hidden = !timed;
+    // A hidden field cannot show why it is invalid, so untimed takes it out of the form.
+    for (const input of durations.querySelectorAll("input")) input.disabled = !timed;
   });
   form.addEventListener("submit", async (event) => {
     event.preventDefault();

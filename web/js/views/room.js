@@ -14,7 +14,8 @@ import { countdown } from "../parts/countdown.js";
 import { editors } from "../parts/editors.js";
 import { evaluation } from "../parts/evaluation.js";
 import { phaseBar } from "../parts/phasebar.js";
-import { hints, observerTools, presence } from "../parts/people.js";
+import { notices } from "../parts/notices.js";
+import { hints, nameOf, observerTools, presence } from "../parts/people.js";
 import { questionBody, questionHeader } from "../parts/question.js";
 
 // The page's wording for the error codes the room answers commands with; any other code shows
@@ -37,6 +38,11 @@ const PHASE_NEWS = {
   abandoned: "The session was abandoned.",
 };
 
+// Before the submit confirmation, pending saves get this long to land (offline, they wait).
+const REVIEW_FLUSH_MS = 3000;
+
+const JOINED_AS = { observer: "an interviewer", peer: "an invited guest" };
+
 const CONNECTION = {
   connecting: ["Connecting…", "connecting"],
   open: ["Live", "open"],
@@ -46,6 +52,19 @@ const CONNECTION = {
 function friendly(error) {
   if (error instanceof CommandError) return new Error(MESSAGES[error.code] || error.message);
   return error;
+}
+
+const pause = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
+
+/** The keyboard was on something that has just gone (a hidden button, a closed form). */
+function focusLost() {
+  const active = document.activeElement;
+  return !active || active === document.body || !active.isConnected || active.getClientRects().length === 0;
+}
+
+/** The keyboard is where the candidate left it to act (or nowhere): the next step may take it. */
+function focusIsOnActions() {
+  return focusLost() || Boolean(document.activeElement.closest(".actions-bar"));
 }
 
 export async function roomView(root, { id }, ctx) {
@@ -94,14 +113,27 @@ export async function roomView(root, { id }, ctx) {
   };
   const solution = editors({ buffer, role });
   parts.solution = solution;
+  const notice = notices();
   if (role === "candidate") {
-    parts.hints = hints();
+    parts.hints = hints({
+      onNew: (hint, now) => notice.show(`New hint from ${nameOf(now, hint.by)}: ${hint.text}`,
+        { label: "Show the hint", run: () => parts.hints.reveal() }),
+    });
     parts.actions = candidateActions({
       sessionId: view.id,
-      onAdvance: () => command("advance", { to: "design" }).then(() => ""),
+      onAdvance: async () => {
+        await command("advance", { to: "design" });
+        if (focusIsOnActions()) solution.focusFirst();
+        return "";
+      },
+      onReview: async () => {
+        await Promise.race([buffer.flushAll(), pause(REVIEW_FLUSH_MS)]);
+        return solution.review();
+      },
       onSubmit: async () => {
         await buffer.flushAll();
         await command("submit");
+        if (focusIsOnActions()) parts.evaluation.focus(); // else the panel takes it when it shows
         return "Submitted.";
       },
       onAbandon: () => command("abandon").then(() => ""),
@@ -124,7 +156,8 @@ export async function roomView(root, { id }, ctx) {
     h("div", { class: "room-grid" },
       h("div", { class: "col-left" }, questionBody(view.question), parts.chat.el, parts.hints?.el),
       h("div", { class: "col-main" }, parts.actions?.el, replayLink, parts.evaluation.el, solution.el),
-      h("div", { class: "col-side" }, parts.presence.el, parts.tools?.el)));
+      h("div", { class: "col-side" }, parts.presence.el, parts.tools?.el)),
+    notice.el);
   root.replaceChildren(room);
 
   function render() {
@@ -133,8 +166,25 @@ export async function roomView(root, { id }, ctx) {
     replayLink.hidden = isOpen(state.phase);
   }
 
+  const greeted = new Set(Object.keys(state.presence || {}));
+  /** Someone new came to watch: worth saying, wherever the page is scrolled. */
+  function greet(frame, presentBefore) {
+    if (frame.type !== "presence.joined" || frame.user_id === ctx.user.id || frame.role === "candidate") return;
+    if (presentBefore[frame.user_id] || greeted.has(frame.user_id)) return;
+    greeted.add(frame.user_id);
+    notice.show(`${frame.name} joined to watch${JOINED_AS[frame.role] ? `, as ${JOINED_AS[frame.role]}` : ""}.`);
+  }
+
+  /** After the phase moved under the keyboard (a timer, a hidden button), focus goes on. */
+  function keepFocus() {
+    if (role !== "candidate" || !focusLost()) return;
+    if (state.phase === "design") solution.focusFirst();
+    else if (!parts.evaluation.el.hidden) parts.evaluation.focus();
+  }
+
   function onFrame(frame) {
     const before = state.phase;
+    const presentBefore = state.presence || {};
     if (frame.type === "snapshot") {
       state = fromSnapshot(frame, state);
       // A new epoch: the room lost its latest events. What this tab knew the room held, and
@@ -147,6 +197,8 @@ export async function roomView(root, { id }, ctx) {
     }
     if (state.phase !== before && PHASE_NEWS[state.phase]) announce(PHASE_NEWS[state.phase]);
     render();
+    greet(frame, presentBefore);
+    if (state.phase !== before) keepFocus();
   }
 
   render();
