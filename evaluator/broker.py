@@ -125,6 +125,11 @@ class EvaluationBroker(RedisStreamBroker):
                 raise
             await self._recreate_group(redis)
         except (RedisConnectionError, RedisTimeoutError) as exc:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                # redis-py may report a read it was cancelled in as a connection error: the
+                # listener is being stopped, not failing, so it stops.
+                raise asyncio.CancelledError from exc
             log.warning("task stream unreachable (%s); retrying in %.0f s", exc, REDIS_RETRY_SECS)
             await asyncio.sleep(REDIS_RETRY_SECS)
         return []

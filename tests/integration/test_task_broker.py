@@ -54,7 +54,8 @@ def stream_server(
 
 @pytest.fixture
 async def redis(stream_server: PrivateServer) -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.Redis.from_url(stream_server.url)
+    # A bounded socket: a server that stops answering fails the test rather than hanging it.
+    client = aioredis.Redis.from_url(stream_server.url, socket_timeout=DELIVERY_TIMEOUT_SECS)
     await client.flushall()
     yield client
     await client.aclose()
@@ -80,7 +81,9 @@ class Worker:
     async def die(self) -> None:
         self._pump.cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await self._pump
+            # A listener that swallowed its cancellation fails here instead of hanging the suite.
+            async with asyncio.timeout(DELIVERY_TIMEOUT_SECS):
+                await self._pump
 
 
 StartWorker = Callable[[], Awaitable[Worker]]
