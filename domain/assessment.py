@@ -68,19 +68,29 @@ def _index(statements: Sequence[Statement]) -> TextIndex:
     return TextIndex("\n".join(s.text for s in statements))
 
 
-def _read(solution: Mapping[str, str], context: AnswerContext, vocabulary: set[str]) -> _Reading:
+def _read(
+    solution: Mapping[str, str],
+    context: AnswerContext,
+    vocabulary: set[str],
+    answers: Mapping[str, Sequence[str]],
+) -> _Reading:
     echo, seen = DescriptionEcho(context.description), set[tuple[str, ...]]()
     indexes: dict[str, dict[str, TextIndex]] = {kind: {} for kind in ("prose", "short", "term")}
     statements: dict[str, list[Statement]] = {}
     code = read_code(solution.get("code") or "", context.language)
     for section in SOLUTION_SECTIONS:
         text = solution.get(section) or ""
-        if not text.strip():
+        spoken = [answer for answer in answers.get(section, ()) if answer.strip()]
+        if not text.strip() and not spoken:
             continue
         if section == "code":
             read = _code_lines(text, code, echo, vocabulary)
         else:
             read = [_stuffed(s, vocabulary) for s in read_section(text, echo, seen)]
+        # Answers to follow-up questions are read as prose of the section they answer for
+        # (never as code: they would stop the code from parsing).
+        for answer in spoken:
+            read += [_stuffed(s, vocabulary) for s in read_section(answer, echo, seen)]
         statements[section] = read
         for kind, by_section in indexes.items():
             by_section[section] = _index([s for s in read if s.kind == kind])
@@ -197,13 +207,15 @@ def assess(
     rubric: Mapping[str, Sequence[RubricPoint]],
     solution: Mapping[str, str],
     context: AnswerContext | None = None,
+    answers: Mapping[str, Sequence[str]] | None = None,
 ) -> RubricScore:
-    """Coverage of every rubric point, stated where it counts, with the gates applied."""
+    """Coverage of every rubric point, stated where it counts, with the gates applied;
+    `answers` are the candidate's answers to follow-up questions, by the section they count in."""
     context = context or AnswerContext()
     vocabulary = {
         w for points in rubric.values() for p in points for k in p.keywords for w in words(k)
     }
-    reading = _read(solution, context, vocabulary)
+    reading = _read(solution, context, vocabulary, answers or {})
     sections = []
     for section, points in rubric.items():
         if points:

@@ -16,9 +16,9 @@ import msgspec
 
 from domain.errors import InvalidCommand
 from domain.evaluation import StoredEvaluation
-from domain.events import AnswerModeName
+from domain.events import AnswerModeName, SystemFollowupOrigin
 from domain.phases import Phase
-from domain.solution import LANGUAGES, MAX_SECTION_CHARS, DraftPart
+from domain.solution import LANGUAGES, MAX_SECTION_CHARS, SOLUTION_SECTIONS, DraftPart
 
 # Clarifications, hints, notes and answers are conversational; 2,000 chars is a long paragraph.
 MAX_TEXT_CHARS = 2_000
@@ -26,6 +26,9 @@ MAX_TEXT_CHARS = 2_000
 MAX_NAME_CHARS = 100
 ANSWER_MODES: tuple[AnswerModeName, ...] = get_args(AnswerModeName)
 RoomRole = Literal["candidate", "observer", "peer"]
+# Questions the system itself asks in one session (on request or at the time mark): enough to
+# probe a few weak spots, few enough that the candidate still designs rather than chats.
+MAX_SYSTEM_FOLLOWUPS = 3
 
 
 class Role(StrEnum):
@@ -68,6 +71,15 @@ class Abandon(Command, frozen=True, tag="abandon"):
     pass
 
 
+class FollowupRequest(Command, frozen=True, tag="followup_request"):
+    """The candidate asks the interviewer for a follow-up question about their design."""
+
+
+class FollowupAnswer(Command, frozen=True, tag="followup_answer"):
+    followup_id: str
+    text: str
+
+
 # observer
 class Answer(Command, frozen=True, tag="answer"):
     clarification_id: str
@@ -86,7 +98,24 @@ class AnswerMode(Command, frozen=True, tag="answer_mode"):
     mode: AnswerModeName
 
 
+class Followup(Command, frozen=True, tag="followup"):
+    """An interviewer's own follow-up question."""
+
+    text: str
+
+
 # system
+class FollowupAsk(Command, frozen=True, tag="followup_ask"):
+    """The system asks a follow-up question. `due_timers` yields it without a question when a
+    request waits or the half-time mark passed; the app process that fires it writes the
+    question in (from the rubric's probes or the model) before it is decided."""
+
+    trigger: Literal["request", "time"]
+    text: str = ""
+    origin: SystemFollowupOrigin = "rubric"
+    section: str | None = None
+
+
 class Join(Command, frozen=True, tag="join"):
     user_id: str
     role: RoomRole
@@ -165,13 +194,27 @@ def _check_draft(command: Draft) -> None:
         )
 
 
+def _check_followup_ask(command: FollowupAsk) -> None:
+    _check_choice("trigger", command.trigger, ("request", "time"))
+    _check_choice("origin", command.origin, get_args(SystemFollowupOrigin))
+    if command.section is not None:
+        _check_choice("section", command.section, SOLUTION_SECTIONS)
+    if command.text:  # without one it is a timer still waiting for its question: a no-op
+        _check_text("text", command.text)
+
+
 def validate_command(command: Command) -> None:
     """Raise InvalidCommand if a field value is out of range; the type tag is already known."""
     match command:
         case Clarify(question=question):
             _check_text("question", question)
-        case Answer(text=text) | Hint(text=text) | Note(text=text):
+        case Answer(text=text) | Hint(text=text) | Note(text=text) | Followup(text=text):
             _check_text("text", text)
+        case FollowupAnswer(followup_id=followup_id, text=text):
+            _check_text("followup_id", followup_id, MAX_NAME_CHARS)
+            _check_text("text", text)
+        case FollowupAsk():
+            _check_followup_ask(command)
         case Advance(to=to):
             _check_choice("to", to, ("design",))
         case Draft():

@@ -21,17 +21,22 @@ from domain.commands import Actor, Role
 from domain.errors import (
     AlreadyAnswered,
     ClarificationBudgetExhausted,
+    FollowupAlreadyAnswered,
+    FollowupLimitReached,
+    FollowupPending,
     IllegalInPhase,
     RoleForbidden,
     UnknownClarification,
+    UnknownFollowup,
 )
 from domain.phases import ALL_PHASES, NON_TERMINAL, Phase, check_transition
-from domain.timers import due_timers
+from domain.state import system_followups
+from domain.timers import due_timers, followup_due
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    from domain.state import Clarification, RoomState
+    from domain.state import Clarification, Followup, RoomState
 
 
 class Context(NamedTuple):
@@ -201,6 +206,58 @@ def _timer_expire(state: RoomState, cmd: c.TimerExpire, ctx: Context) -> list[e.
     return _submit_events(state, "timer", ctx.now)
 
 
+def _next_followup_id(state: RoomState) -> str:
+    return f"f{len(state.followups) + 1}"
+
+
+def _followup(state: RoomState, cmd: c.Followup, ctx: Context) -> list[e.Event]:
+    fid = _next_followup_id(state)
+    return [
+        e.FollowupAsked(fid, cmd.text, ctx.actor.user_id, "interviewer", "interviewer", ctx.now)
+    ]
+
+
+def _followup_request(state: RoomState, cmd: c.FollowupRequest, ctx: Context) -> list[e.Event]:
+    asked = system_followups(state)
+    if len(asked) >= c.MAX_SYSTEM_FOLLOWUPS:
+        raise FollowupLimitReached(
+            "no follow-up questions left", asked=len(asked), limit=c.MAX_SYSTEM_FOLLOWUPS
+        )
+    open_ = [f.id for f in asked if f.answer is None]
+    if open_ or state.followup_requested_at is not None:
+        raise FollowupPending(
+            "answer the open follow-up question first"
+            if open_
+            else "a follow-up question is being written",
+            followup_id=open_[0] if open_ else None,
+        )
+    return [e.FollowupRequested(ctx.actor.user_id, ctx.now)]
+
+
+def _followup_ask(state: RoomState, cmd: c.FollowupAsk, ctx: Context) -> list[e.Event]:
+    # Like a timer: only the ask the room waits for takes effect, once; a stale or repeated
+    # one, or one whose question was never written, yields nothing.
+    due = followup_due(state)
+    if not cmd.text or due is None or due[0].trigger != cmd.trigger or ctx.now < due[1]:
+        return []
+    fid = _next_followup_id(state)
+    return [e.FollowupAsked(fid, cmd.text, "system", cmd.origin, cmd.trigger, ctx.now, cmd.section)]
+
+
+def _find_followup(state: RoomState, followup_id: str) -> Followup:
+    for followup in state.followups:
+        if followup.id == followup_id:
+            return followup
+    raise UnknownFollowup(f"no follow-up question {followup_id!r}", followup_id=followup_id)
+
+
+def _followup_answer(state: RoomState, cmd: c.FollowupAnswer, ctx: Context) -> list[e.Event]:
+    followup = _find_followup(state, cmd.followup_id)
+    if followup.answer is not None:
+        raise FollowupAlreadyAnswered(f"{followup.id} is already answered", followup_id=followup.id)
+    return [e.FollowupAnswered(followup.id, cmd.text, ctx.actor.user_id, ctx.now)]
+
+
 def _evaluation_start(state: RoomState, cmd: c.EvaluationStart, ctx: Context) -> list[e.Event]:
     started = e.EvaluationStarted(cmd.evaluator)
     if state.phase == Phase.EVALUATING:
@@ -223,6 +280,7 @@ def _evaluation_fail(state: RoomState, cmd: c.EvaluationFail, ctx: Context) -> l
 
 
 _EARLY = frozenset({Phase.CLARIFYING, Phase.DESIGN})
+_DESIGN = frozenset({Phase.DESIGN})
 _CANDIDATE, _OBSERVER, _SYSTEM = Role.CANDIDATE, Role.OBSERVER, Role.SYSTEM
 
 # type tag -> (struct, the only role that may issue it, phases where it is legal, decide).
@@ -236,8 +294,14 @@ COMMANDS: dict[str, CommandRule] = {
     "draft":       CommandRule(c.Draft, _CANDIDATE, _EARLY, _draft),
     "submit":      CommandRule(c.Submit, _CANDIDATE, frozenset({Phase.DESIGN}), _submit),
     "abandon":     CommandRule(c.Abandon, _CANDIDATE, _EARLY, _abandon),
+    # follow-ups are a conversation about the design: open ones stay unanswered after submit
+    "followup_request": CommandRule(
+        c.FollowupRequest, _CANDIDATE, _DESIGN, _followup_request
+    ),
+    "followup_answer": CommandRule(c.FollowupAnswer, _CANDIDATE, _DESIGN, _followup_answer),
     "answer":      CommandRule(c.Answer, _OBSERVER, _EARLY, _answer),
     "hint":        CommandRule(c.Hint, _OBSERVER, _EARLY, _hint),
+    "followup":    CommandRule(c.Followup, _OBSERVER, _DESIGN, _followup),
     # interviewers keep annotating after the session ends
     "note":        CommandRule(c.Note, _OBSERVER, ALL_PHASES, _note),
     "answer_mode": CommandRule(c.AnswerMode, _OBSERVER, NON_TERMINAL, _answer_mode),
@@ -246,6 +310,8 @@ COMMANDS: dict[str, CommandRule] = {
     "leave":       CommandRule(c.Leave, _SYSTEM, ALL_PHASES, _leave),
     "timer_warn":  CommandRule(c.TimerWarn, _SYSTEM, ALL_PHASES, _timer_warn),
     "timer_expire": CommandRule(c.TimerExpire, _SYSTEM, ALL_PHASES, _timer_expire),
+    # legal in every phase like the timers that yield it; only a due one takes effect
+    "followup_ask": CommandRule(c.FollowupAsk, _SYSTEM, ALL_PHASES, _followup_ask),
     "clarification_timeout": CommandRule(
         c.ClarificationTimeout, _SYSTEM, ALL_PHASES, _clarification_timeout
     ),

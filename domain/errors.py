@@ -9,7 +9,11 @@ and keyword ``fields`` with the details. The whole hierarchy:
     ├── ClarificationBudgetExhausted  (clarification_budget_exhausted)
     ├── InvalidCommand                (invalid_command)
     ├── UnknownClarification          (clarification_unknown)
-    └── AlreadyAnswered               (clarification_answered)
+    ├── AlreadyAnswered               (clarification_answered)
+    ├── FollowupLimitReached          (followup_limit_reached)
+    ├── FollowupPending               (followup_pending)
+    ├── UnknownFollowup               (followup_unknown)
+    └── FollowupAlreadyAnswered       (followup_answered)
 
 A command that raises any of these changes nothing: ``decide`` is pure and emits no events.
 """
@@ -69,3 +73,27 @@ class AlreadyAnswered(DomainError):
     """The clarification already has an answer."""
 
     code = "clarification_answered"
+
+
+class FollowupLimitReached(DomainError):
+    """The system has already asked as many follow-up questions as one session allows."""
+
+    code = "followup_limit_reached"
+
+
+class FollowupPending(DomainError):
+    """A follow-up question from the system is still unanswered (or one is being written)."""
+
+    code = "followup_pending"
+
+
+class UnknownFollowup(DomainError):
+    """No follow-up question with that id exists in this room."""
+
+    code = "followup_unknown"
+
+
+class FollowupAlreadyAnswered(DomainError):
+    """The follow-up question already has an answer."""
+
+    code = "followup_answered"

@@ -18,6 +18,13 @@ AnsweredBy = Literal["rules", "human", "fallback"]
 PhaseReason = Literal["candidate", "timer", "system"]
 SubmitReason = Literal["candidate", "timer"]
 Audience = Literal["all", "observers"]
+# Who wrote a follow-up question: a human interviewer, the offline probes of the question's
+# rubric, or the model.
+FollowupOrigin = Literal["interviewer", "rubric", "model"]
+SystemFollowupOrigin = Literal["rubric", "model"]
+# Why it was asked: an interviewer typed it, the candidate asked for one, the design phase's
+# half-time mark passed.
+FollowupTrigger = Literal["interviewer", "request", "time"]
 
 
 class _Event(msgspec.Struct, frozen=True, tag_field="type", forbid_unknown_fields=True):
@@ -93,6 +100,29 @@ class AnswerModeChanged(_Event, frozen=True, tag="answer_mode.changed"):
     by: str
 
 
+class FollowupRequested(_Event, frozen=True, tag="followup.requested"):
+    by: str
+    at: float
+
+
+class FollowupAsked(_Event, frozen=True, tag="followup.asked"):
+    followup_id: str
+    question: str
+    asked_by: str  # the interviewer's user id, or "system"
+    origin: FollowupOrigin
+    trigger: FollowupTrigger
+    at: float
+    # The solution section the question probes (the rubric's probes); an answer counts there.
+    section: str | None = None
+
+
+class FollowupAnswered(_Event, frozen=True, tag="followup.answered"):
+    followup_id: str
+    text: str
+    by: str
+    at: float
+
+
 class SolutionSubmitted(_Event, frozen=True, tag="solution.submitted"):
     reason: SubmitReason
     draft: dict[str, str]
@@ -131,6 +161,9 @@ Event: TypeAlias = (
     | HintGiven
     | NoteAdded
     | AnswerModeChanged
+    | FollowupRequested
+    | FollowupAsked
+    | FollowupAnswered
     | SolutionSubmitted
     | SessionAbandoned
     | EvaluationStarted

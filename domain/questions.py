@@ -24,6 +24,14 @@ class RubricPoint(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     keywords: list[str]
 
 
+class BankFollowup(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A follow-up question an interviewer asks about the design, probing one rubric point."""
+
+    section: str
+    point: str  # the rubric point of `section` it probes, word for word
+    question: str
+
+
 class Durations(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     clarifying: int
     design: int
@@ -45,6 +53,8 @@ class BankQuestion(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     rubric: dict[str, list[RubricPoint]]
     reference_solution: dict[str, str]
     weak_solution: dict[str, str]
+    # 3-6 probes, asked (first uncovered point first) when the system asks without a model.
+    followups: list[BankFollowup] = msgspec.field(default_factory=list)
 
     def rules(self) -> tuple[ClarificationRule, ...]:
         """The clarification rules as the room matches them."""
@@ -57,6 +67,13 @@ class BankQuestion(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         unknown = set(self.rubric) - set(SOLUTION_SECTIONS)
         if unknown:
             raise ValueError(f"{self.slug}: unknown rubric sections {sorted(unknown)}")
+        points = {(section, p.point) for section, ps in self.rubric.items() for p in ps}
+        for probe in self.followups:
+            if (probe.section, probe.point) not in points:
+                raise ValueError(
+                    f"{self.slug}: follow-up {probe.question!r} probes no rubric point "
+                    f"({probe.section}: {probe.point!r})"
+                )
 
 
 def decode_bank_question(raw: bytes) -> BankQuestion:

@@ -18,7 +18,7 @@ from domain import events as e
 from domain.decide import decide
 from domain.errors import InvalidCommand
 from domain.phases import Phase
-from domain.state import Clarification, Presence, Remark, RoomState
+from domain.state import Clarification, Followup, Presence, Remark, RoomState
 from domain.timers import TIMED_PHASES, validate_durations
 
 if TYPE_CHECKING:
@@ -89,6 +89,22 @@ def _answered(state: RoomState, ev: e.ClarificationAnswered) -> RoomState:
     return replace(state, clarifications=updated)
 
 
+def _followup_asked(state: RoomState, ev: e.FollowupAsked) -> RoomState:
+    followup = Followup(
+        ev.followup_id, ev.question, ev.asked_by, ev.at, ev.origin, ev.trigger, ev.section
+    )
+    requested = None if ev.trigger == "request" else state.followup_requested_at
+    return replace(state, followups=(*state.followups, followup), followup_requested_at=requested)
+
+
+def _followup_answered(state: RoomState, ev: e.FollowupAnswered) -> RoomState:
+    updated = tuple(
+        replace(f, answer=ev.text, answered_at=ev.at) if f.id == ev.followup_id else f
+        for f in state.followups
+    )
+    return replace(state, followups=updated)
+
+
 def _left(state: RoomState, ev: e.PresenceLeft) -> RoomState:
     return replace(state, presence={k: v for k, v in state.presence.items() if k != ev.user_id})
 
@@ -115,6 +131,9 @@ _EVOLVERS: dict[type, Callable[[RoomState, Any], RoomState]] = {
     e.HintGiven: lambda s, ev: replace(s, hints=(*s.hints, Remark(ev.text, ev.by))),
     e.NoteAdded: lambda s, ev: replace(s, notes=(*s.notes, Remark(ev.text, ev.by))),
     e.AnswerModeChanged: lambda s, ev: replace(s, answer_mode=ev.mode),
+    e.FollowupRequested: lambda s, ev: replace(s, followup_requested_at=ev.at),
+    e.FollowupAsked: _followup_asked,
+    e.FollowupAnswered: _followup_answered,
     e.SolutionSubmitted: lambda s, ev: replace(s, draft=dict(ev.draft), submitted_at=ev.at),
     e.SessionAbandoned: lambda s, ev: s,  # the phase.changed that follows carries the effect
     e.EvaluationStarted: lambda s, ev: replace(

@@ -23,6 +23,20 @@ class Clarification(msgspec.Struct, frozen=True):
     confidence: float | None = None
 
 
+class Followup(msgspec.Struct, frozen=True):
+    """A follow-up question during design and the candidate's answer to it."""
+
+    id: str
+    question: str
+    asked_by: str  # the interviewer's user id, or "system"
+    asked_at: float
+    origin: e.FollowupOrigin
+    trigger: e.FollowupTrigger
+    section: str | None = None  # where the answer counts in the evaluation
+    answer: str | None = None
+    answered_at: float | None = None
+
+
 class Presence(msgspec.Struct, frozen=True):
     role: str
     name: str
@@ -56,6 +70,9 @@ class RoomState(msgspec.Struct, frozen=True):
     evaluation: StoredEvaluation | None = None
     failure: str | None = None
     submitted_at: float | None = None
+    followups: tuple[Followup, ...] = ()
+    # The candidate asked for a follow-up that the system has not written yet.
+    followup_requested_at: float | None = None
 
     def state_for(self, role: Role | str) -> RoomState:
         """The state as ``role`` may see it: only interviewers (observers) see private notes."""
@@ -64,3 +81,8 @@ class RoomState(msgspec.Struct, frozen=True):
 
 def clarifications_left(state: RoomState) -> int:
     return max(0, state.max_clarifications - len(state.clarifications))
+
+
+def system_followups(state: RoomState) -> list[Followup]:
+    """The follow-up questions the system asked (not an interviewer's)."""
+    return [f for f in state.followups if f.origin != "interviewer"]

@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from domain.commands import ClarificationTimeout, Command, TimerExpire, TimerWarn
+from domain.commands import (
+    MAX_SYSTEM_FOLLOWUPS,
+    ClarificationTimeout,
+    Command,
+    FollowupAsk,
+    TimerExpire,
+    TimerWarn,
+)
 from domain.errors import InvalidCommand
 from domain.phases import Phase
 
@@ -27,6 +34,9 @@ WARNING_FRACTION = 0.2
 # A candidate waiting on a human interviewer longer than this gets the rules' answer instead:
 # long enough to type a reply, short enough not to stall the interview.
 HUMAN_ANSWER_TIMEOUT_SECS = 90
+# Halfway through a timed design phase the interviewer asks about the design so far: early
+# enough to change it, late enough that there is a design to ask about.
+FOLLOWUP_MARK_SHARE = 0.5
 # Below 10 s a phase is unusable; above 3 h it is no longer an interview.
 MIN_PHASE_SECS = 10
 MAX_PHASE_SECS = 3 * 3600
@@ -77,17 +87,49 @@ def _pending(state: RoomState) -> list[tuple[str, float]]:
     ]
 
 
+def followup_mark_at(state: RoomState) -> float | None:
+    """When the design phase is half over; None when it is not a timed design phase."""
+    if state.phase != Phase.DESIGN or state.deadline is None or Phase.DESIGN not in state.durations:
+        return None
+    return state.deadline - state.durations[Phase.DESIGN] * (1 - FOLLOWUP_MARK_SHARE)
+
+
+def followup_due(state: RoomState) -> tuple[FollowupAsk, float] | None:
+    """The system follow-up the room waits for and since when: a request, else the half-time
+    mark once (any system follow-up asked after the mark counts); none while one is open."""
+    if state.phase != Phase.DESIGN:
+        return None
+    asked = [f for f in state.followups if f.origin != "interviewer"]
+    if len(asked) >= MAX_SYSTEM_FOLLOWUPS or any(f.answer is None for f in asked):
+        return None
+    if state.followup_requested_at is not None:
+        return FollowupAsk(trigger="request"), state.followup_requested_at
+    mark = followup_mark_at(state)
+    if mark is None or any(f.asked_at >= mark for f in asked):
+        return None
+    return FollowupAsk(trigger="time"), mark
+
+
+def _followup_timer(state: RoomState, now: float) -> list[Command]:
+    due = followup_due(state)
+    if due is None or now < due[1] or (state.deadline is not None and now >= state.deadline):
+        return []
+    return [due[0]]
+
+
 def due_timers(state: RoomState, now: float) -> list[Command]:
     """The timer commands due at ``now``; past the deadline only the expiry is due."""
     fallbacks: list[Command] = [
         ClarificationTimeout(clarification_id=cid) for cid, at in _pending(state) if now >= at
     ]
-    return fallbacks + _phase_timer(state, now)
+    return fallbacks + _followup_timer(state, now) + _phase_timer(state, now)
 
 
 def next_due_at(state: RoomState) -> float | None:
     """When the room next needs a timer command, or None if it never will as things stand."""
     times = [at for _, at in _pending(state)]
+    if (followup := followup_due(state)) is not None:
+        times.append(followup[1])
     if state.deadline is not None and state.phase in state.durations:
         times.append(state.deadline)
         if not state.warned:

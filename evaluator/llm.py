@@ -108,7 +108,9 @@ def _classify(exc: BaseException) -> _Retry | EvaluationFailed:
 
 def offline_reading(evaluation: EvaluationInput) -> RubricScore:
     """What the offline evaluator makes of the answer: the gates a model's score must pass."""
-    return assess(evaluation.rubric, evaluation.solution, evaluation.answer_context())
+    return assess(
+        evaluation.rubric, evaluation.solution, evaluation.answer_context(), evaluation.answers()
+    )
 
 
 class OpenAIEvaluator:
@@ -153,7 +155,7 @@ class OpenAIEvaluator:
                         verdict = parse_verdict(feedback.structured or "")
                     else:
                         verdict = await self._repair(evaluation, feedback, problem)
-                grounded = ground(verdict, evaluation.solution, offline_reading(evaluation))
+                grounded = ground(verdict, evaluation.quotable(), offline_reading(evaluation))
                 return Evaluated(grounded, feedback.prose.strip()[:MAX_FEEDBACK_CHARS])
             except InvalidVerdict as exc:
                 problem, retry_after = str(exc), None

@@ -18,6 +18,7 @@ import msgspec
 
 from domain.assessment import AnswerContext
 from domain.evaluation import VERDICT_SCHEMA
+from domain.followups import Exchange, answers_by_section
 from domain.questions import RubricPoint
 from domain.solution import SECTION_LABELS, section_label
 from domain.topic import QuestionProfile
@@ -42,8 +43,10 @@ sentence that says what the design does, or code that implements it), "partial" 
 only named, vague, or in another section, "missing" when absent; and a "quote": the exact \
 words of the candidate's answer that show it, copied character for character (null when \
 missing). A list of keywords, the question's description pasted back, or generic text \
-states nothing. The overall score is computed from the levels, so judge each criterion \
-honestly; quotes that are not in the answer are discarded."""
+states nothing. The candidate's answers to the interviewer's follow-up questions during the \
+design are part of the answer: credit what they state as if written in the section the \
+question is about (quotes may come from them). The overall score is computed from the \
+levels, so judge each criterion honestly; quotes that are not in the answer are discarded."""
 
 REPAIR_PROMPT = """The JSON after {delimiter} was not valid: {error}
 Reply with only the corrected JSON object, nothing else."""
@@ -69,6 +72,17 @@ class EvaluationInput(msgspec.Struct, frozen=True):
     # The bank's questions, to recognise an answer to another one; keywords many rubrics share.
     bank: list[QuestionProfile] = msgspec.field(default_factory=list)
     generic_keywords: list[str] = msgspec.field(default_factory=list)
+    # The follow-up questions asked during design that the candidate answered.
+    followups: list[Exchange] = msgspec.field(default_factory=list)
+
+    def answers(self) -> dict[str, list[str]]:
+        """The follow-up answers by the section they count in, as both evaluators credit them."""
+        return answers_by_section(self.followups)
+
+    def quotable(self) -> dict[str, str]:
+        """What a quote may come from: the solution and the follow-up answers."""
+        spoken = "\n".join(f.answer for f in self.followups)
+        return {**self.solution, "followup_answers": spoken} if spoken else self.solution
 
     def answer_context(self) -> AnswerContext:
         return AnswerContext(
@@ -85,6 +99,16 @@ def _clarifications(pairs: list[tuple[str, str]]) -> str:
     if not pairs:
         return "(the candidate asked no clarifying questions)"
     return "\n".join(f"Q: {question}\nA: {answer}" for question, answer in pairs)
+
+
+def _followups(exchanges: list[Exchange]) -> str:
+    if not exchanges:
+        return "(no follow-up questions were answered)"
+    return "\n".join(
+        f"Interviewer{f' (about {section_label(f.section)} [{f.section}])' if f.section else ''}: "
+        f"{f.question}\nCandidate: {f.answer}"
+        for f in exchanges
+    )
 
 
 def _solution(solution: dict[str, str], language: str) -> str:
@@ -110,7 +134,9 @@ def user_prompt(evaluation: EvaluationInput) -> str:
         f"({evaluation.question_type}, {evaluation.difficulty})\n\n{evaluation.description}\n\n"
         f"# Clarifications\n{_clarifications(evaluation.clarifications)}\n\n"
         f"# Rubric: key points a strong answer covers\n{_rubric(evaluation.rubric)}\n\n"
-        f"# The candidate's solution\n{_solution(evaluation.solution, evaluation.language)}"
+        f"# The candidate's solution\n{_solution(evaluation.solution, evaluation.language)}\n\n"
+        f"# Follow-up questions during the design, and the candidate's answers\n"
+        f"{_followups(evaluation.followups)}"
     )
 
 

@@ -23,7 +23,12 @@ class RubricEvaluator:
     ) -> Evaluated:
         """Scores rubric coverage, then streams the feedback one paragraph per delta (after the
         part a dead worker showed: the same answer gets the same feedback)."""
-        score = assess(evaluation.rubric, evaluation.solution, evaluation.answer_context())
+        score = assess(
+            evaluation.rubric,
+            evaluation.solution,
+            evaluation.answer_context(),
+            evaluation.answers(),
+        )
         verdict = verdict_from_rubric(score)
         chunks = feedback_chunks(score, verdict)
         await stream_after(sink, chunks, shown)

@@ -14,6 +14,7 @@ import msgspec
 
 from domain.assessment import generic_keywords, question_profile
 from domain.evaluation import CriterionVerdict, SectionVerdict, StoredEvaluation
+from domain.followups import Exchange
 from domain.questions import RubricPoint
 from domain.solution import SOLUTION_SECTIONS
 from evaluator.prompts import EvaluationInput
@@ -205,4 +206,9 @@ class EvaluationStore:
             solution=solution.sections,
             language=solution.language,
             rubric=_rubric(question["rubric"]),
+            followups=[
+                Exchange(f.question, f.answer, f.section, f.origin)
+                for f in state.followups
+                if f.answer is not None
+            ],
         )

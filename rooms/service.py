@@ -22,7 +22,9 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, cast
 
-from domain.commands import Actor, ClarificationTimeout, Clarify, Role
+from msgspec.structs import replace
+
+from domain.commands import Actor, ClarificationTimeout, Clarify, FollowupAsk, Role
 from domain.errors import DomainError
 from domain.events import PhaseChanged, SolutionSubmitted, audience
 from domain.room import decide, evolve_all, fold, start
@@ -37,7 +39,7 @@ if TYPE_CHECKING:
 
     from domain.clarify import ClarificationRule, Match
     from domain.commands import Command
-    from domain.events import AnswerModeName, Event, Mode
+    from domain.events import AnswerModeName, Event, Mode, SystemFollowupOrigin
     from domain.state import RoomState
     from rooms.archive import SeqLedger
     from rooms.matching import ClarificationMatcher
@@ -64,6 +66,20 @@ class Outcome:
     events: list[Event]
     state: RoomState
     duplicate: bool = False
+
+
+@dataclass(frozen=True)
+class FollowupQuestion:
+    text: str
+    origin: SystemFollowupOrigin
+    section: str | None = None  # the section whose rubric point it probes, if known
+
+
+class FollowupWriter(Protocol):
+    """Writes the system's next follow-up question about a room's design (evaluator.followups);
+    the room engine only records it."""
+
+    async def write(self, state: RoomState) -> FollowupQuestion | None: ...
 
 
 class Durable(Protocol):
@@ -102,6 +118,8 @@ class RoomService:
         store.bounded = ledger is not None
         # Set by whoever archives (the engine): milestones reach Postgres before their append.
         self.durable: Durable | None = None
+        # Set by the app: writes the question of a due `followup_ask` (else it waits unasked).
+        self.followups: FollowupWriter | None = None
         self._rules = rules
         self._matcher = matcher
         self._warming: set[asyncio.Task[None]] = set()
@@ -187,6 +205,8 @@ class RoomService:
     ) -> Outcome:
         """Decide and append; raises DomainError (nothing changes) when the command is refused."""
         command_key = keys.command(session_id, actor.user_id, command_id) if command_id else None
+        if isinstance(command, FollowupAsk) and not command.text:
+            command = await self._write_followup(session_id, command)
         room = await self._room(session_id)
         rules = await self._rules(room.state.question_id)
         # Outside the room's lock: a model may take seconds, and the room's other commands
@@ -215,6 +235,23 @@ class RoomService:
                     return outcome
                 await self._catch_up(session_id, room)
         raise RoomBusy("the room is too busy; try again", session_id=session_id)
+
+    async def _write_followup(self, session_id: str, command: FollowupAsk) -> FollowupAsk:
+        """The question for a due follow-up, written before deciding and outside the room's
+        lock (a model may take seconds); without one the ask decides to nothing."""
+        if self.followups is None:
+            return command
+        _, state = await self.state(session_id)
+        try:
+            question = await self.followups.write(state)
+        except Exception:
+            log.exception("writing a follow-up question failed in room %s", session_id)
+            return command
+        if question is None:
+            return command
+        return replace(
+            command, text=question.text, origin=question.origin, section=question.section
+        )
 
     async def _match(
         self,

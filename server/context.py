@@ -11,6 +11,7 @@ import redis.asyncio as aioredis
 
 from evaluator.broker import create_broker
 from evaluator.clarifier.build import make_matcher
+from evaluator.followups import FollowupWriter
 from evaluator.pipeline import EvaluationQueue, broker_enqueue
 from evaluator.stats import ProgressStore
 from evaluator.store import EvaluationStore
@@ -55,6 +56,11 @@ class AppContext:
         self.engine = RoomEngine(self.redis, db.pool, self.matcher)
         self.store, self.rooms, self.hub = self.engine.store, self.engine.rooms, self.engine.hub
         self.archiver = self.engine.archiver
+        # Writes the system's follow-up questions in the process that fires them.
+        self.followups = FollowupWriter.from_settings(
+            db.pool, settings.openai_api_key, settings.openai_base_url, settings.openai_model
+        )
+        self.rooms.followups = self.followups
         self.sessions = SessionService(self.rooms)
         # Runs after the engine's own hook has written the solution row: every submission
         # (REST, WebSocket, timer) gets its evaluation job.
@@ -96,6 +102,7 @@ class AppContext:
         await teardown.step("room engine", self.engine.stop_background())
         if self.matcher is not None:
             await teardown.step("clarification matcher", self.matcher.close())
+        await teardown.step("follow-up writer", self.followups.close())
         await teardown.settle("tasks", self._others(resident))
         await teardown.step("broker", self.broker.shutdown())
         await teardown.step("redis", self.redis.aclose())

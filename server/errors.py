@@ -46,7 +46,13 @@ from litestar.exceptions import HTTPException, NotAuthorizedException, Validatio
 from litestar.serialization import decode_json
 from redis import exceptions as redis_errors
 
-from domain.errors import DomainError, InvalidCommand, RoleForbidden, UnknownClarification
+from domain.errors import (
+    DomainError,
+    InvalidCommand,
+    RoleForbidden,
+    UnknownClarification,
+    UnknownFollowup,
+)
 from rooms.errors import RoomError, RoomNotFound, RoomUnavailable
 
 if TYPE_CHECKING:
@@ -189,6 +195,7 @@ ERRORS: dict[type[Exception], Translation] = {
     RoleForbidden: _t(403),
     InvalidCommand: _t(422),
     UnknownClarification: _t(404),
+    UnknownFollowup: _t(404),
     # rooms
     RoomError: _t(409),
     # the session row exists but its room is gone from Redis and Postgres alike

@@ -1,5 +1,6 @@
 """`interview-rooms bank check`: rules whose examples another rule answers, rules with too
-few examples, and rubric keywords that are one generic word. Each example is matched against
+few examples, rubric keywords that are one generic word, and follow-up probes that are too few
+or read like their rubric line. Each example is matched against
 its question's rules with that example left out of the index, as a candidate's new phrasing
 would be."""
 
@@ -12,13 +13,14 @@ import numpy as np
 from msgspec.structs import replace
 
 from domain.clarify import Bm25, choose, rule_texts
+from domain.rubric import words
 from evaluator.clarifier.semantic import QuestionIndex
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from domain.clarify import ClarificationRule
-    from domain.questions import RubricPoint
+    from domain.questions import BankFollowup, RubricPoint
     from evaluator.clarifier.embedding import Embedder
 
 # Fewer phrasings than this and the matcher knows the rule mostly by its own wording.
@@ -100,4 +102,30 @@ def check_rubric(
                         f"rubric keyword {keyword!r} ({section}: {point.point}) is one generic word"
                     )
                     problems.append(Problem(slug, point.point, detail))
+    return problems
+
+
+# A question's follow-up probes: enough to ask the session's system follow-ups from
+# (MAX_SYSTEM_FOLLOWUPS), few enough to stay hand-written.
+MIN_FOLLOWUPS, MAX_FOLLOWUPS = 3, 6
+# A probe using this share of its rubric point's words (those longer than three letters) reads
+# as the rubric line turned into a question: it tells the candidate the expected answer.
+RUBRIC_ECHO_SHARE = 0.75
+
+
+def check_followups(slug: str, followups: Sequence[BankFollowup]) -> list[Problem]:
+    """Too few or too many probes, probes that are not questions or that echo their point."""
+    problems = []
+    if not MIN_FOLLOWUPS <= len(followups) <= MAX_FOLLOWUPS:
+        detail = f"{len(followups)} follow-up probes (want {MIN_FOLLOWUPS}-{MAX_FOLLOWUPS})"
+        problems.append(Problem(slug, "followups", detail))
+    for probe in followups:
+        point_words = {w for w in words(probe.point) if len(w) > 3}
+        shared = point_words & set(words(probe.question))
+        if not probe.question.rstrip().endswith("?"):
+            detail = f"follow-up {probe.question!r} is not a question"
+            problems.append(Problem(slug, probe.point, detail))
+        elif len(point_words) >= 3 and len(shared) >= RUBRIC_ECHO_SHARE * len(point_words):
+            detail = f"follow-up {probe.question!r} repeats its rubric point's words"
+            problems.append(Problem(slug, probe.point, detail))
     return problems

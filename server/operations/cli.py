@@ -84,7 +84,7 @@ def cmd_users(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_bank(settings: Settings, args: argparse.Namespace) -> int:
     from domain.assessment import generic_keywords
-    from evaluator.clarifier.check import check_question, check_rubric
+    from evaluator.clarifier.check import check_followups, check_question, check_rubric
     from evaluator.clarifier.embedding import Embedder
     from server.operations.seed import load_bank
 
@@ -99,12 +99,14 @@ def cmd_bank(settings: Settings, args: argparse.Namespace) -> int:
         for question in chosen
         for problem in [
             *check_rubric(question.slug, question.rubric, generic),
+            *check_followups(question.slug, question.followups),
             *check_question(question.slug, question.rules(), embed),
         ]
     ]
     serious = [problem for problem in problems if problem.serious]
     for problem in sorted(problems, key=lambda p: not p.serious):
         kind = "GENERIC" if "generic word" in problem.detail else "CONFUSED"
+        kind = "FOLLOWUP" if "follow-up" in problem.detail else kind
         mark = kind if problem.serious else "weak"
         print(f"{mark:8} {problem.question} / {problem.intent}: {problem.detail}")
     print(

@@ -18,7 +18,19 @@ from litestar.status_codes import (
     HTTP_204_NO_CONTENT,
 )
 
-from domain.commands import Advance, Answer, AnswerMode, Clarify, Draft, Hint, Note, Submit
+from domain.commands import (
+    Advance,
+    Answer,
+    AnswerMode,
+    Clarify,
+    Draft,
+    Followup,
+    FollowupAnswer,
+    FollowupRequest,
+    Hint,
+    Note,
+    Submit,
+)
 from server.accounts.guards import require_role
 from server.accounts.live import announce_account_changed
 from server.accounts.otp import normalise_email
@@ -33,6 +45,8 @@ from server.sessions.schemas import (
     ClarifyBody,
     DraftBody,
     EventPage,
+    FollowupAccepted,
+    FollowupBody,
     Invite,
     InviteAccepted,
     InviteRequest,
@@ -227,6 +241,38 @@ class SessionController(Controller):
         self, session_id: uuid.UUID, data: TextBody, ctx: AppContext, principal: Principal
     ) -> Accepted:
         return await _apply(ctx, principal, session_id, Note(text=data.text))
+
+    @post(
+        "/sessions/{session_id:uuid}/followups",
+        summary="Ask a follow-up question (observers: `text`) or ask for one (the candidate: "
+        "no `text`)",
+        status_code=HTTP_200_OK,
+    )
+    async def followup(
+        self, session_id: uuid.UUID, data: FollowupBody, ctx: AppContext, principal: Principal
+    ) -> FollowupAccepted:
+        command: Command = FollowupRequest() if data.text is None else Followup(text=data.text)
+        outcome = await _run(ctx, principal, session_id, command)
+        asked = outcome.state.followups[-1].id if data.text is not None else None
+        return FollowupAccepted(
+            outcome.last_seq, outcome.state.phase.value, asked, requested=data.text is None
+        )
+
+    @post(
+        "/sessions/{session_id:uuid}/followups/{followup_id:str}/answer",
+        summary="Answer a follow-up question (the candidate)",
+        status_code=HTTP_200_OK,
+    )
+    async def answer_followup(
+        self,
+        session_id: uuid.UUID,
+        followup_id: str,
+        data: TextBody,
+        ctx: AppContext,
+        principal: Principal,
+    ) -> Accepted:
+        command = FollowupAnswer(followup_id=followup_id, text=data.text)
+        return await _apply(ctx, principal, session_id, command)
 
     @put("/sessions/{session_id:uuid}/answer-mode", summary="Rules or a human answers (observers)")
     async def answer_mode(

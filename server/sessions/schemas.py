@@ -11,7 +11,14 @@ import msgspec
 
 from domain.evaluation import StoredEvaluation
 from domain.solution import DRAFT_PARTS, DraftPart, Language
-from domain.state import Clarification, Presence, Remark, RoomState, clarifications_left
+from domain.state import (
+    Clarification,
+    Followup,
+    Presence,
+    Remark,
+    RoomState,
+    clarifications_left,
+)
 
 
 class StartSession(msgspec.Struct, forbid_unknown_fields=True):
@@ -45,6 +52,23 @@ class TextBody(msgspec.Struct, forbid_unknown_fields=True):
 
 class AnswerBody(msgspec.Struct, forbid_unknown_fields=True):
     text: str
+
+
+class FollowupBody(msgspec.Struct, forbid_unknown_fields=True):
+    """An interviewer's question (`text`); without one, the candidate asking for a question
+    (`{}` or `{"request": true}`)."""
+
+    text: str | None = None
+    request: Literal[True] = True
+
+
+class FollowupAccepted(msgspec.Struct):
+    seq: int
+    phase: str
+    # The interviewer's question's id; null for a request, whose question the system writes
+    # next (a `followup.asked` event, and `followups` in the session's state).
+    followup_id: str | None = None
+    requested: bool = False
 
 
 class AnswerModeBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -86,6 +110,9 @@ class SessionView(msgspec.Struct):
     failure: str | None
     # Counts the times the room was rebuilt after Redis lost it; `seq` counts within it.
     epoch: int = 0
+    # Follow-up questions during design and their answers; a request the system still writes.
+    followups: list[Followup] = msgspec.field(default_factory=list)
+    followup_requested_at: float | None = None
 
 
 class ObserverNote(msgspec.Struct):
@@ -256,6 +283,8 @@ def session_view(
         evaluation=state.evaluation,
         failure=state.failure,
         epoch=epoch,
+        followups=list(state.followups),
+        followup_requested_at=state.followup_requested_at,
     )
 
 

@@ -135,6 +135,14 @@ RAISES: dict[str, Mapping[int, str]] = {
         ROOM_COMMAND,
     ),
     "SessionController.answer_mode": ROOM_COMMAND,
+    "SessionController.followup": {
+        **ROOM_COMMAND,
+        409: "phase_illegal, followup_limit_reached, followup_pending or room_busy.",
+    },
+    "SessionController.answer_followup": {
+        **ROOM_COMMAND,
+        409: "phase_illegal, followup_unknown, followup_answered or room_busy.",
+    },
     "SessionController.answer_key": {403: "forbidden: the answer key is the interviewer's."},
     "SessionController.model_answer": {409: "not_submitted: it opens after the submission."},
     "SessionController.invite": {

@@ -163,6 +163,21 @@ def mid_design() -> Log:
     return log.tick(T0 + 20 + 1750)  # warned, not expired
 
 
+def follow_ups() -> Log:
+    log = Log().joined()
+    log.do(c.Advance("design"), CANDIDATE, T0 + 20)
+    log.do(c.Draft("entities", "Lot, Floor, Spot"), CANDIDATE, T0 + 30)
+    log.do(c.Followup("What if two gates race for one spot?"), OBSERVER, T0 + 40)
+    log.do(c.FollowupAnswer("f1", "A lock per spot type."), CANDIDATE, T0 + 50)
+    log.do(c.FollowupRequest(), CANDIDATE, T0 + 60)
+    log.tick(T0 + 60)  # the due ask without its question changes nothing
+    written = c.FollowupAsk("request", "What happens when the lot restarts?", "rubric", "extra")
+    log.do(written, SYSTEM, T0 + 61)
+    log.do(c.FollowupAnswer("f2", "Tickets are in Postgres."), CANDIDATE, T0 + 70)
+    log.do(c.FollowupAsk("time", "Which spot does a truck get?", "model"), SYSTEM, T0 + 20 + 900)
+    return log.do(c.Submit(), CANDIDATE, T0 + 1000)  # f3 stays unanswered
+
+
 # name -> (how the log is built, whose page folds it)
 CASES: dict[str, tuple[Callable[[], Log], str]] = {
     "whole-session-observer": (whole_session, "observer"),
@@ -174,6 +189,8 @@ CASES: dict[str, tuple[Callable[[], Log], str]] = {
     "abandoned-untimed-observer": (abandoned_untimed, "observer"),
     "abandoned-untimed-candidate": (abandoned_untimed, "candidate"),
     "mid-design-candidate": (mid_design, "candidate"),
+    "follow-ups-candidate": (follow_ups, "candidate"),
+    "follow-ups-observer": (follow_ups, "observer"),
 }
 
 

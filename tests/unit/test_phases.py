@@ -10,6 +10,7 @@ import pytest
 from msgspec.structs import replace
 
 from domain import commands as c
+from domain import events as e
 from domain.decide import CLIENT_COMMAND_TYPES, COMMANDS
 from domain.errors import IllegalInPhase, RoleForbidden
 from domain.phases import TERMINAL, TRANSITIONS, Phase, check_transition
@@ -31,6 +32,10 @@ SAMPLES: dict[str, c.Command] = {
     "hint": c.Hint("Think about concurrency."),
     "note": c.Note("Good structure so far."),
     "answer_mode": c.AnswerMode("rules"),
+    "followup": c.Followup("What happens when a floor's sensors go offline?"),
+    "followup_request": c.FollowupRequest(),
+    "followup_answer": c.FollowupAnswer("f1", "Spots on that floor are marked unknown."),
+    "followup_ask": c.FollowupAsk("time", "How do two gates avoid selling one spot?"),
     "join": c.Join("u-new", "observer", "Ada"),
     "leave": c.Leave("u-cand"),
     "timer_warn": c.TimerWarn(Phase.CLARIFYING),
@@ -45,11 +50,15 @@ ACTORS = {role: c.Actor(f"u-{role}", role) for role in c.Role}
 
 
 def state_in(phase: Phase) -> RoomState:
-    """A human-answered room with one pending clarification, forced into ``phase``."""
+    """A human-answered room with one pending clarification and an interviewer's open
+    follow-up, forced into ``phase``."""
     log = start("s1", "q1", "timed", {"clarifying": 300, "design": 900}, 3, T0, "human")
     state = fold(log)
     asked = decide(state, c.Clarify("Cash?"), ACTORS[c.Role.CANDIDATE], T0 + 1)
-    return replace(evolve_all(state, asked), phase=phase)
+    followup = e.FollowupAsked(
+        "f1", "Why one gate?", "u-observer", "interviewer", "interviewer", T0
+    )
+    return replace(evolve_all(state, [*asked, followup]), phase=phase)
 
 
 def test_tables_cover_every_command_and_phase() -> None:

@@ -31,6 +31,8 @@ export function fromView(view) {
     evaluation: view.evaluation,
     failure: view.failure,
     submitted_at: view.submitted_at,
+    followups: view.followups || [],
+    followup_requested_at: view.followup_requested_at ?? null,
     names: namesOf(view.presence),
   };
 }
@@ -45,6 +47,7 @@ function namesOf(presence) {
 export function fromSnapshot(frame, previous) {
   const state = frame.state;
   return { ...state, draft: { ...emptyDraft(), ...state.draft }, notes: state.notes || [],
+    followups: state.followups || [], followup_requested_at: state.followup_requested_at ?? null,
     names: { ...previous?.names, ...namesOf(state.presence) } };
 }
 
@@ -70,6 +73,8 @@ function started(ev) {
     evaluation: null,
     failure: null,
     submitted_at: null,
+    followups: [],
+    followup_requested_at: null,
     names: {},
   };
 }
@@ -104,6 +109,20 @@ const EVOLVE = {
   "hint.given": (s, ev) => ({ ...s, hints: [...s.hints, { text: ev.text, by: ev.by }] }),
   "note.added": (s, ev) => ({ ...s, notes: [...s.notes, { text: ev.text, by: ev.by }] }),
   "answer_mode.changed": (s, ev) => ({ ...s, answer_mode: ev.mode }),
+  "followup.requested": (s, ev) => ({ ...s, followup_requested_at: ev.at }),
+  "followup.asked": (s, ev) => ({
+    ...s,
+    followups: [...s.followups,
+      { id: ev.followup_id, question: ev.question, asked_by: ev.asked_by, asked_at: ev.at,
+        origin: ev.origin, trigger: ev.trigger, section: ev.section ?? null, answer: null,
+        answered_at: null }],
+    followup_requested_at: ev.trigger === "request" ? null : s.followup_requested_at,
+  }),
+  "followup.answered": (s, ev) => ({
+    ...s,
+    followups: s.followups.map((f) => (f.id === ev.followup_id
+      ? { ...f, answer: ev.text, answered_at: ev.at } : f)),
+  }),
   // The submitted draft is the whole solution; it replaces the room's, as in domain/room.py.
   "solution.submitted": (s, ev) => ({ ...s, draft: { ...ev.draft }, submitted_at: ev.at }),
   "session.abandoned": (s) => s,
@@ -120,6 +139,11 @@ export function applyEvent(state, event) {
   const evolve = EVOLVE[event.type];
   if (!evolve || (!state && event.type !== "session.started")) return state;
   return evolve(state, event);
+}
+
+/** The system's follow-up questions asked so far (an interviewer's do not count). */
+export function systemFollowups(state) {
+  return (state.followups || []).filter((f) => f.origin !== "interviewer");
 }
 
 export function clarificationsLeft(state) {

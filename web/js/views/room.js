@@ -15,6 +15,7 @@ import { editors } from "../parts/editors.js";
 import { evaluation } from "../parts/evaluation.js";
 import { phaseBar } from "../parts/phasebar.js";
 import { notices } from "../parts/notices.js";
+import { followups } from "../parts/followups.js";
 import { hints, nameOf, observerTools, presence } from "../parts/people.js";
 import { questionBody, questionHeader } from "../parts/question.js";
 
@@ -25,6 +26,9 @@ const MESSAGES = {
   phase_illegal: "That is not possible in this phase any more.",
   role_forbidden: "Your role in this room cannot do that.",
   clarification_answered: "Someone already answered that question.",
+  followup_pending: "Answer the open follow-up question first.",
+  followup_limit_reached: "The interviewer has asked all their follow-up questions.",
+  followup_answered: "You already answered that question.",
   rate_limited: "Slow down a little; try again in a moment.",
   closed: "You left the room.",
 };
@@ -114,6 +118,16 @@ export async function roomView(root, { id }, ctx) {
   const solution = editors({ buffer, role });
   parts.solution = solution;
   const notice = notices();
+  parts.followups = followups({
+    role,
+    onAsk: (text) => command("followup", { text }),
+    onRequest: () => command("followup_request", {}),
+    onAnswer: (followupId, text) => command("followup_answer", { followup_id: followupId, text }),
+    onNew: role === "candidate"
+      ? (item) => notice.show(`The interviewer asks: ${item.question}`,
+        { label: "Answer it", run: () => parts.followups.reveal() })
+      : null,
+  });
   if (role === "candidate") {
     parts.hints = hints({
       onNew: (hint, now) => notice.show(`New hint from ${nameOf(now, hint.by)}: ${hint.text}`,
@@ -154,7 +168,8 @@ export async function roomView(root, { id }, ctx) {
       h("div", { class: "room-status" }, parts.timer.el, connection)),
     parts.phases.el,
     h("div", { class: "room-grid" },
-      h("div", { class: "col-left" }, questionBody(view.question), parts.chat.el, parts.hints?.el),
+      h("div", { class: "col-left" }, questionBody(view.question), parts.chat.el, parts.followups.el,
+        parts.hints?.el),
       h("div", { class: "col-main" }, parts.actions?.el, replayLink, parts.evaluation.el, solution.el),
       h("div", { class: "col-side" }, parts.presence.el, parts.tools?.el)),
     notice.el);
