@@ -57,6 +57,15 @@ REDIS_SNAPSHOT_EVERY_EVENTS = 50
 CACHED_ROOMS = 20_000
 
 
+def _unavailable(session_id: str, what: str, cause: Exception) -> RoomUnavailable:
+    """What must be durable first could not be made so: the command is refused, unapplied."""
+    log.warning("room %s: %s: %s", session_id, what, cause)
+    return RoomUnavailable(
+        "The room could not record this now; nothing was applied. Retry shortly.",
+        session_id=session_id,
+    )
+
+
 @dataclass
 class Outcome:
     """What a command did: the seq range it appended (empty if nothing), and the new state."""
@@ -341,11 +350,7 @@ class RoomService:
         try:
             await self.durable.ahead(session_id, seq, new, after)
         except Exception as exc:
-            log.warning("room %s: Postgres did not take a milestone: %s", session_id, exc)
-            raise RoomUnavailable(
-                "The room could not record this now; nothing was applied. Retry shortly.",
-                session_id=session_id,
-            ) from exc
+            raise _unavailable(session_id, "Postgres did not take a milestone", exc) from exc
 
     async def _undo(self, session_id: str, room: _Room, new: list[StoredEvent], last: int) -> None:
         """The append lost its race after its milestone was written ahead: take the rows back
@@ -360,11 +365,7 @@ class RoomService:
         try:
             reserved = await self._ledger.reserve(session_id, last + SEQ_BLOCK)
         except Exception as exc:
-            log.warning("room %s: could not reserve seqs in Postgres: %s", session_id, exc)
-            raise RoomUnavailable(
-                "The room could not record this now; nothing was applied. Retry shortly.",
-                session_id=session_id,
-            ) from exc
+            raise _unavailable(session_id, "could not reserve seqs in Postgres", exc) from exc
         if reserved < last:  # the session row is gone: the room is not ours to grow
             raise RoomNotFound("no such interview session", session_id=session_id)
         await self.store.raise_high_water(session_id, reserved)
