@@ -217,7 +217,9 @@ class RedisLossWatch:
             return False
         if not await redis.set(keys.REARMING, b"1", nx=True, ex=REARM_LEASE_SECS):
             return False
-        log.warning("Redis holds no %s key: re-arming rooms and sign-ins from Postgres", keys.ALIVE)
+        # A new Redis (a first start) looks the same as one that lost its data: which it was
+        # shows in what there is to re-arm.
+        log.info("Redis holds no %s key: re-arming rooms and sign-ins from Postgres", keys.ALIVE)
         for rearm in self._rearm:
             await rearm()
         rebuilt = 0
@@ -229,7 +231,7 @@ class RedisLossWatch:
                 log.exception("re-arming room %s failed", session_id)
         await redis.set(keys.ALIVE, b"1")
         await redis.delete(keys.REARMING)
-        log.warning("re-armed %d live rooms after Redis lost its data", rebuilt)
+        (log.warning if rebuilt else log.info)("re-armed %d live rooms from Postgres", rebuilt)
         return True
 
     async def run(self) -> None:

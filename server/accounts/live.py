@@ -143,7 +143,7 @@ async def rearm_from_postgres(redis: aioredis.Redis, settings: Settings) -> None
         for row in changed:
             pipe.set(ROLE_STAMP_KEY.format(user_id=row["id"]), row["role"], ex=window)
         await pipe.execute()
-    log.warning(
+    (log.warning if revoked or changed else log.info)(
         "re-armed %d revoked sessions and %d role stamps from Postgres", len(revoked), len(changed)
     )
 
