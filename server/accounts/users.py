@@ -45,13 +45,14 @@ class GoogleIdentity:
     picture: str
 
 
-def public_name(user_id: uuid.UUID, name: str | None) -> str:
+def public_name(user_id: uuid.UUID, name: str | None, role: str = "candidate") -> str:
     """The name others see: the chosen display name, or a pseudonym that stays the same for
     the account ("Anonymous candidate 3F9C"), derived from its id and not its address."""
     if name:
         return name[:MAX_NAME_CHARS]
     tag = hashlib.blake2s(user_id.bytes, digest_size=2).hexdigest().upper()
-    return f"{PSEUDONYM_PREFIX} {tag}"
+    prefix = PSEUDONYM_PREFIX if role == "candidate" else f"Anonymous {role}"
+    return f"{prefix} {tag}"
 
 
 def view(row: dict[str, Any]) -> UserView:

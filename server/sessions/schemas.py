@@ -19,6 +19,7 @@ from domain.state import (
     RoomState,
     clarifications_left,
 )
+from server.accounts.users import public_name
 
 
 class StartSession(msgspec.Struct, forbid_unknown_fields=True):
@@ -299,7 +300,7 @@ def summary(row: dict[str, Any]) -> SessionSummary:
         mode=row["mode"],
         started_at=row["started_at"],
         ended_at=row["ended_at"],
-        candidate_name=row["candidate_name"] or row["candidate_email"].split("@")[0],
+        candidate_name=public_name(row["user_id"], row["candidate_name"]),
         score=row.get("score"),
         counted=row.get("counted") is True,
         empty=row.get("counted") is False,

@@ -18,6 +18,7 @@ from domain.room_tables import SessionEvent, SessionInvite, SessionObserver
 from domain.tables import Evaluation, InterviewSession, Question, User
 from domain.timers import validate_durations
 from evaluator.stats import COUNTED_ATTEMPT
+from server.accounts.users import public_name
 from server.errors import Conflict, Forbidden, NotFound
 from server.questions.service import find_question_row
 
@@ -225,7 +226,6 @@ class SessionService:
                 InterviewSession.question_id.title.as_alias("question_title"),
                 InterviewSession.question_id.slug.as_alias("question_slug"),
                 InterviewSession.question_id.type.as_alias("question_type"),
-                InterviewSession.user_id.email.as_alias("candidate_email"),
                 InterviewSession.user_id.name.as_alias("candidate_name"),
             )
             .where(where)
@@ -393,11 +393,11 @@ class SessionService:
 
     @staticmethod
     async def display_name(user_id: uuid.UUID) -> str:
-        row = await User.select(User.name, User.email).where(User.id == user_id).first()
+        """How the room shows the user to the others in it: never a part of their address."""
+        row = await User.select(User.name, User.role).where(User.id == user_id).first()
         if row is None:
             return "someone"
-        name: str = row["name"] or row["email"].split("@")[0]
-        return name[:100]
+        return public_name(user_id, row["name"], row["role"])
 
     @staticmethod
     async def question_of(session: dict[str, Any]) -> dict[str, Any]:

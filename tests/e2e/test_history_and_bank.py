@@ -316,3 +316,33 @@ async def test_the_bank_searches_topics_and_companies_and_filters_companies_part
         if "%" in " ".join([q.title, q.description, *q.topics, *q.companies])
     }
     assert {item["slug"] for item in await bank_listing(client, 100, q="%")} == literal
+
+
+async def test_no_listing_or_room_shows_a_part_of_an_address(
+    app: AppProcess, account: MakeAccount, open_room: OpenRoom
+) -> None:
+    """A user without a display name appears under a stable pseudonym, in the live list and in
+    the room's presence, never as the part of their email before the @."""
+    from domain.tables import User
+
+    candidate_id, candidate = await account(name="")
+    _, interviewer = await account("interviewer", name="")
+    row = await User.select(User.email).where(User.id == candidate_id).first()
+    assert row is not None
+    local = row["email"].split("@")[0]
+    async with httpx.AsyncClient(base_url=app.url, timeout=10) as http:
+        sid = (
+            await http.post("/questions/lru-cache/sessions", json={}, headers=bearer(candidate))
+        ).json()["id"]
+        watcher = await open_room(app.url, sid, interviewer)
+        room = await open_room(app.url, sid, candidate)
+        await watcher.wait_for(
+            lambda frames: sum(f["type"] == "presence.joined" for f in frames) >= 2
+        )
+        live = (await http.get("/sessions/live", headers=bearer(interviewer))).json()
+    listed = next(s for s in live if s["id"] == sid)
+    assert listed["candidate_name"].startswith("Anonymous candidate ")
+    names = {f["name"] for f in watcher.frames if f["type"] == "presence.joined"}
+    assert any(name.startswith("Anonymous interviewer ") for name in names), names
+    assert not any(local in name for name in names | {listed["candidate_name"]})
+    assert room.frames
