@@ -39,13 +39,26 @@ export function draftParts() {
   return vocabulary().sections;
 }
 
-/** The written sections (every part but the language), [{name, label}]. */
-export function writtenSections() {
-  return draftParts().filter((section) => section.name !== LANGUAGE_PART);
+// The question type whose sections are named differently (`hld_label`): a high-level design
+// is written as a data model, a design and its deep dives, not as classes and code.
+export const HLD = "HLD";
+
+/** The written sections (every part but the language), [{name, label}], labelled as a question
+ * of this type ("LLD" or "HLD") names them. */
+export function writtenSections(questionType) {
+  return draftParts().filter((section) => section.name !== LANGUAGE_PART)
+    .map((section) => ({ ...section, label: sectionLabelFor(section.name, questionType) }));
 }
 
+/** A part's label as LLD questions (and the language picker) name it. */
 export function sectionLabel(name) {
   return sectionByName.get(name)?.label ?? humanise(name);
+}
+
+/** A part's label for a question of this type; HLD names fall back to the LLD ones. */
+export function sectionLabelFor(name, questionType) {
+  const hld = questionType === HLD ? sectionByName.get(name)?.hld_label : null;
+  return hld || sectionLabel(name);
 }
 
 export function languages() {

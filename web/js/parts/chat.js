@@ -73,7 +73,17 @@ export function chat({ role, onAsk, onAnswer }) {
     budget.classList.toggle("exhausted", left === 0);
     form?.update(state, left);
   }
-  return { el, update };
+
+  /** Puts text into the answer box of a waiting question (the answer key's suggestions). */
+  function fillAnswer(clarificationId, text) {
+    const input = rows.get(clarificationId)?.answer.querySelector("form textarea");
+    if (!input) return false;
+    input.value = text;
+    input.dispatchEvent(new Event("input", { bubbles: true })); // the counter follows
+    input.focus();
+    return true;
+  }
+  return { el, update, fillAnswer };
 }
 
 function askForm(onAsk, budgetId) {

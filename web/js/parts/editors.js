@@ -3,11 +3,11 @@
 
 import { capitalise, charCount, charCounter, h, newId } from "../dom.js";
 import {
-  defaultLanguage, isOpen, LANGUAGE_PART, languages, limits, sectionLabel, writtenSections,
+  defaultLanguage, HLD, isOpen, LANGUAGE_PART, languages, limits, sectionLabel, writtenSections,
 } from "../vocabulary.js";
 
 // The page's wording, keyed by the served section and language names.
-const PLACEHOLDERS = {
+const LLD_PLACEHOLDERS = {
   functional_req: "What must the system do? One requirement per line.",
   non_functional_req: "Scale, latency, availability, consistency, security…",
   entities: "The nouns of the problem and their key fields.",
@@ -15,6 +15,16 @@ const PLACEHOLDERS = {
   apis: "Public methods or endpoints with inputs and outputs.",
   code: "The core classes and logic.",
   extra: "Trade-offs, assumptions, what you would do next.",
+};
+// The same fields as a high-level design fills them (their labels are the served `hld_label`s).
+const HLD_PLACEHOLDERS = {
+  functional_req: "What the system must do, and for whom; one requirement per line. Say what is out of scope.",
+  non_functional_req: "Capacity estimates (users, reads and writes per second, storage per year, bandwidth), then latency, availability, consistency.",
+  entities: "The stored records, their key fields, and which store holds each (relational, key-value, blob…).",
+  classes_and_relationships: "The components and how a request flows through them: clients, load balancers, services, caches, queues, databases.",
+  apis: "The endpoints: method, path, parameters, response and errors.",
+  code: "Two or three hard parts in depth: e.g. ID generation, sharding, caching and hot keys, failures.",
+  extra: "Trade-offs you made, bottlenecks, what you would do next.",
 };
 const LANGUAGE_NAMES = { python: "Python", java: "Java", go: "Go", cpp: "C++" };
 // The section the language picker sits in.
@@ -30,17 +40,20 @@ function languageOptions() {
     .map((name) => h("option", { value: name }, LANGUAGE_NAMES[name] || capitalise(name)));
 }
 
-/** options: buffer (DraftBuffer, candidate only), role. */
-export function editors({ buffer, role }) {
+/** options: buffer (DraftBuffer, candidate only), role, questionType ("LLD" or "HLD"). */
+export function editors({ buffer, role, questionType }) {
+  const hld = questionType === HLD;
+  const placeholders = hld ? HLD_PLACEHOLDERS : LLD_PLACEHOLDERS;
   const overall = h("p", { class: "save-summary", role: "status" });
   const language = h("select", { id: newId("lang") }, languageOptions());
   const rows = new Map();
   const list = h("div", { class: "sections" });
-  for (const { name: section, label: title } of writtenSections()) {
-    const code = section === CODE_SECTION;
+  for (const { name: section, label: title } of writtenSections(questionType)) {
+    // An HLD's "code" field holds its deep dives: prose, with no language to pick.
+    const code = section === CODE_SECTION && !hld;
     // No maxlength: a paste over the limit would be cut without a word; the counter says it.
     const textarea = h("textarea", {
-      id: newId(section), rows: code ? 10 : 4, spellcheck: !code, dataset: { section },
+      id: newId(section), rows: code ? 10 : section === CODE_SECTION ? 8 : 4, spellcheck: !code, dataset: { section },
       class: code ? "code" : null,
     });
     const state = h("span", { class: "save-state", id: `${textarea.id}-state` });
@@ -122,7 +135,7 @@ export function editors({ buffer, role }) {
       const text = buffer ? buffer.text(section) : state.draft[section] ?? "";
       if (textarea.value !== text) textarea.value = text;
       textarea.readOnly = !editable;
-      textarea.placeholder = editable ? PLACEHOLDERS[section] : "";
+      textarea.placeholder = editable ? placeholders[section] : "";
       if (buffer) {
         showStatus(section);
         counter.update();

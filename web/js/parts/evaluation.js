@@ -3,7 +3,7 @@
 
 import { announce, fill, h, newId } from "../dom.js";
 import { renderMarkdown } from "../markdown.js";
-import { isOpen, sectionLabel, writtenSections } from "../vocabulary.js";
+import { isOpen, sectionLabelFor, writtenSections } from "../vocabulary.js";
 import { scoreBadge } from "./badges.js";
 
 const LISTS = [
@@ -20,8 +20,9 @@ export function evaluatorLabel(evaluator) {
   return evaluator;
 }
 
-/** options: onRetry() for the candidate when an evaluation failed. */
-export function evaluation({ onRetry } = {}) {
+/** options: onRetry() for the candidate when an evaluation failed; questionType ("LLD" or
+ * "HLD") names the sections. */
+export function evaluation({ onRetry, questionType } = {}) {
   const status = h("p", { class: "eval-status", role: "status" });
   const stream = h("div", { class: "eval-stream markdown", id: newId("stream"), "aria-live": "off" });
   // Once the result is in, it says every point the streamed text said; the text folds away.
@@ -83,7 +84,7 @@ export function evaluation({ onRetry } = {}) {
       status.textContent = evaluatorLabel(state.evaluator);
       if (resultShown !== state.evaluation) {
         resultShown = state.evaluation;
-        const [head, ...details] = renderResult(state.evaluation);
+        const [head, ...details] = renderResult(state.evaluation, questionType);
         fill(score, head);
         fill(result, details);
         if (state.evaluation.score !== undefined) announce(`Evaluation complete: ${state.evaluation.score} out of 100.`);
@@ -103,13 +104,13 @@ export function evaluation({ onRetry } = {}) {
 }
 
 /** A stored result, whatever optional parts it has: [score line, ...details]. */
-export function renderResult(result) {
+export function renderResult(result, questionType) {
   const parts = [];
   const hasScore = result.score !== undefined && result.score !== null;
   parts.push(hasScore ? h("div", { class: "score-line" }, scoreBadge(result.score),
     h("span", { class: "out-of" }, "/ 100"),
     result.verdict || result.summary ? h("p", { class: "verdict" }, result.verdict || result.summary) : null) : null);
-  const sections = sectionRows(result.sections);
+  const sections = sectionRows(result.sections, questionType);
   if (sections.length) {
     parts.push(h("h3", {}, "Per section"),
       h("table", { class: "section-notes" },
@@ -125,12 +126,13 @@ export function renderResult(result) {
 }
 
 /** One row per scored section, in the editor's order and with its labels. */
-function sectionRows(sections) {
+function sectionRows(sections, questionType) {
   if (!sections) return [];
+  const labels = new Map(writtenSections(questionType).map((section) => [section.name, section.label]));
   const entries = Array.isArray(sections)
     ? sections.map((s) => [s.section || s.name || "", s])
     : Object.entries(sections);
-  const order = writtenSections().map((section) => section.name);
+  const order = [...labels.keys()];
   const rank = (name) => (order.includes(name) ? order.indexOf(name) : order.length);
   entries.sort(([a], [b]) => rank(a) - rank(b)); // stable: unknown names keep their order, last
   return entries.map(([name, value]) => {
@@ -140,7 +142,7 @@ function sectionRows(sections) {
     const notes = asList(detail.notes ?? detail.comment ?? detail.feedback ?? detail.summary);
     const missing = asList(detail.missing);
     return h("tr", {},
-      h("th", { scope: "row" }, sectionLabel(name)),
+      h("th", { scope: "row" }, labels.get(name) ?? sectionLabelFor(name, questionType)),
       h("td", {}, score === "" ? "—" : max ? `${score} / ${max}` : String(score)),
       h("td", {}, notes.join(" "), missing.length ? h("span", { class: "missing" }, ` Missing: ${missing.join("; ")}`) : null));
   });

@@ -2,9 +2,9 @@
 // evaluation text are folded into one line); each line jumps the replay there.
 
 import { fmtClock, h } from "../dom.js";
-import { sectionLabel } from "../vocabulary.js";
+import { sectionLabelFor } from "../vocabulary.js";
 
-function describe(ev, names) {
+function describe(ev, names, questionType) {
   switch (ev.type) {
     case "session.started":
       return ev.mode === "timed"
@@ -13,7 +13,7 @@ function describe(ev, names) {
     case "clarification.asked": return `Asked: “${ev.question}”`;
     case "clarification.answered": return `Answered (${ev.answered_by}): “${ev.answer}”`;
     case "phase.changed": return `${ev.from_phase} → ${ev.to_phase}${ev.reason === "timer" ? " (time ran out)" : ""}`;
-    case "draft.updated": return `Edited ${sectionLabel(ev.section)}`;
+    case "draft.updated": return `Edited ${sectionLabelFor(ev.section, questionType)}`;
     case "timer.warning": return `Time warning (${ev.phase})`;
     case "presence.joined": return `${ev.name} joined (${ev.role})`;
     case "presence.left": return `${names[ev.user_id] || "Someone"} left`;
@@ -35,8 +35,9 @@ function sameRun(a, b) {
   return a.type === "evaluation.delta" || (a.type === "draft.updated" && a.section === b.section);
 }
 
-/** el: the list; mark(index): highlights the line holding event `index`. */
-export function describeLog(events, onPick) {
+/** el: the list; mark(index): highlights the line holding event `index`. questionType ("LLD"
+ * or "HLD") names the sections. */
+export function describeLog(events, onPick, questionType) {
   const start = events[0]?.ts ?? 0;
   const names = {};
   const groups = [];
@@ -44,7 +45,7 @@ export function describeLog(events, onPick) {
     if (ev.type === "presence.joined") names[ev.user_id] = ev.name;
     const last = groups[groups.length - 1];
     if (last && sameRun(events[last.first], ev)) last.last = i;
-    else groups.push({ first: i, last: i, text: describe(ev, names) });
+    else groups.push({ first: i, last: i, text: describe(ev, names, questionType) });
   });
   const items = groups.map((group) => {
     const button = h("button", { class: "log-line", onclick: () => onPick(group.last) },

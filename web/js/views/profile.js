@@ -5,6 +5,7 @@
 import { api, updateUser } from "../api.js";
 import { fill, fmtDate, h, safeUrl } from "../dom.js";
 import { renderMarkdown } from "../markdown.js";
+import { progressCharts } from "../parts/progresschart.js";
 
 async function optional(path) {
   try {
@@ -187,6 +188,8 @@ export async function profileView(root) {
       h("section", { class: "panel" }, h("h2", {}, "Stats"), statCards(statsFrom(stats.data, sessions)),
         topicScores(stats.data), uncountedNote(sessions),
         stats.error ? h("p", { class: "muted small" }, "Counted from your session history.") : null),
+      h("section", { class: "panel progress-chart", "aria-labelledby": "progress-title" },
+        h("h2", { id: "progress-title" }, "Progress over time"), progressCharts(sessions, stats.data?.topic_scores)),
       h("section", { class: "panel" }, h("h2", {}, "Leaderboard"), setting.el, board),
       h("section", { class: "panel" }, h("h2", {}, "Study plan"), studyPlan(plan)))));
 }

@@ -4,6 +4,7 @@
 import { api } from "../api.js";
 import { fmtClock, h } from "../dom.js";
 import { applyEvent } from "../state.js";
+import { isOpen } from "../vocabulary.js";
 import { chat } from "../parts/chat.js";
 import { countdown } from "../parts/countdown.js";
 import { editors } from "../parts/editors.js";
@@ -12,6 +13,7 @@ import { phaseBar } from "../parts/phasebar.js";
 import { hints, notesPanel } from "../parts/people.js";
 import { questionBody, questionHeader } from "../parts/question.js";
 import { describeLog } from "../parts/eventlog.js";
+import { modelAnswer } from "../parts/modelanswer.js";
 
 const TICK_MS = 100;
 const SPEEDS = [1, 2, 5, 10, 30, 60];
@@ -43,17 +45,23 @@ export async function replayView(root, { id }) {
   let playing = false;
   let timer = null;
 
+  const questionType = view.question.type;
   const clock = { remaining: (deadline) => (typeof deadline === "number" ? Math.max(0, deadline - (start + position)) : null) };
   const parts = [phaseBar(), countdown(clock, { quiet: true }), chat({ role: "replay" }), hints(),
-    evaluation(), editors({ buffer: null, role: "replay" })];
+    evaluation({ questionType }), editors({ buffer: null, role: "replay", questionType })];
   const notes = view.role === "observer" ? notesPanel() : null;
   if (notes) parts.push(notes);
+  // A finished session's model answer, shown once the replay is past the design phase.
+  const model = isOpen(view.phase) ? null
+    : modelAnswer({ load: () => api(`/sessions/${encodeURIComponent(id)}/model-answer`) });
+  if (model) parts.push(model);
 
   const play = h("button", { class: "primary", onclick: toggle }, "Play");
   const speed = h("select", { id: "replay-speed" }, SPEEDS.map((s) => h("option", { value: s, selected: s === 10 }, `${s}×`)));
   const scrubber = h("input", { id: "replay-scrubber", type: "range", min: 0, max: length, step: 1, value: 0 });
   const time = h("output", { for: "replay-scrubber", class: "replay-time" });
-  const log = describeLog(events, (eventIndex) => { pause(); seekTo(events[eventIndex].ts - start); });
+  const log = describeLog(events, (eventIndex) => { pause(); seekTo(events[eventIndex].ts - start); },
+    questionType);
   const controls = h("div", { class: "replay-controls panel", role: "group", "aria-label": "Replay controls" },
     h("button", { class: "secondary", onclick: () => jump(-1) }, "‹ Previous event"),
     play,
@@ -67,7 +75,7 @@ export async function replayView(root, { id }) {
     parts[0].el, controls,
     h("div", { class: "room-grid" },
       h("div", { class: "col-left" }, questionBody(view.question, false), parts[2].el, parts[3].el),
-      h("div", { class: "col-main" }, parts[4].el, parts[5].el),
+      h("div", { class: "col-main" }, parts[4].el, model?.el, parts[5].el),
       h("div", { class: "col-side" }, log.el, notes?.el)));
   root.replaceChildren(room);
 

@@ -16,6 +16,8 @@ import { evaluation } from "../parts/evaluation.js";
 import { phaseBar } from "../parts/phasebar.js";
 import { notices } from "../parts/notices.js";
 import { followups } from "../parts/followups.js";
+import { answerKey } from "../parts/answerkey.js";
+import { modelAnswer } from "../parts/modelanswer.js";
 import { hints, nameOf, observerTools, presence } from "../parts/people.js";
 import { questionBody, questionHeader } from "../parts/question.js";
 
@@ -44,6 +46,9 @@ const PHASE_NEWS = {
 
 // Before the submit confirmation, pending saves get this long to land (offline, they wait).
 const REVIEW_FLUSH_MS = 3000;
+
+// Events after which the answer key's waiting questions have changed.
+const KEY_EVENTS = new Set(["clarification.asked", "clarification.answered", "snapshot"]);
 
 const JOINED_AS = { observer: "an interviewer", peer: "an invited guest" };
 
@@ -110,14 +115,17 @@ export async function roomView(root, { id }, ctx) {
       onAnswer: (clarificationId, text) => command("answer", { clarification_id: clarificationId, text }),
     }),
     evaluation: evaluation({
+      questionType: view.question.type,
       onRetry: role === "candidate"
         ? () => api(`/sessions/${view.id}/evaluation/retry`, { method: "POST" }) : null,
     }),
     presence: presence(ctx.user.id),
+    model: modelAnswer({ load: () => api(`/sessions/${encodeURIComponent(view.id)}/model-answer`) }),
   };
-  const solution = editors({ buffer, role });
+  const solution = editors({ buffer, role, questionType: view.question.type });
   parts.solution = solution;
   const notice = notices();
+  let key = null; // the interviewer's answer key (observers only)
   parts.followups = followups({
     role,
     onAsk: (text) => command("followup", { text }),
@@ -158,6 +166,13 @@ export async function roomView(root, { id }, ctx) {
       onNote: (text) => command("note", { text }),
       onAnswerMode: (mode) => command("answer_mode", { mode }),
     });
+    key = answerKey({
+      load: () => api(`/sessions/${encodeURIComponent(view.id)}/answer-key`),
+      clock,
+      onUse: (clarificationId, text) => {
+        if (!parts.chat.fillAnswer(clarificationId, text)) announce("That question has been answered.");
+      },
+    });
   }
   buffer?.seed(state.draft);
 
@@ -170,8 +185,8 @@ export async function roomView(root, { id }, ctx) {
     h("div", { class: "room-grid" },
       h("div", { class: "col-left" }, questionBody(view.question), parts.chat.el, parts.followups.el,
         parts.hints?.el),
-      h("div", { class: "col-main" }, parts.actions?.el, replayLink, parts.evaluation.el, solution.el),
-      h("div", { class: "col-side" }, parts.presence.el, parts.tools?.el)),
+      h("div", { class: "col-main" }, parts.actions?.el, replayLink, parts.evaluation.el, parts.model.el, solution.el),
+      h("div", { class: "col-side" }, parts.presence.el, key?.el, parts.tools?.el)),
     notice.el);
   root.replaceChildren(room);
 
@@ -212,13 +227,16 @@ export async function roomView(root, { id }, ctx) {
     }
     if (state.phase !== before && PHASE_NEWS[state.phase]) announce(PHASE_NEWS[state.phase]);
     render();
+    if (key && (KEY_EVENTS.has(frame.type) || state.phase !== before)) key.refresh();
     greet(frame, presentBefore);
     if (state.phase !== before) keepFocus();
   }
 
   render();
+  key?.refresh();
   socket.start();
   return () => {
+    key?.stop();
     socket.stop();
     buffer?.stop();
     parts.timer.stop();
