@@ -53,6 +53,8 @@ class AnswerContext(msgspec.Struct, frozen=True):
     language: str = "python"
     bank: tuple[QuestionProfile, ...] = ()
     generic_keywords: frozenset[str] = frozenset()
+    # "HLD" questions name their sections otherwise and write prose, not code, in `code`.
+    question_type: str = "LLD"
 
 
 class _Reading(msgspec.Struct):
@@ -184,8 +186,9 @@ def _score_point(
 
 def _notes(reading: _Reading, solution: Mapping[str, str], context: AnswerContext) -> list[str]:
     notes = []
+    hld = context.question_type == "HLD"
     for section, statements in reading.statements.items():
-        label = section_label(section)
+        label = section_label(section, context.question_type)
         if share(statements, "echo") >= FRAGMENT_NOTE_SHARE:
             notes.append(
                 f"{label} repeats the question's own description: no credit for the brief."
@@ -196,9 +199,9 @@ def _notes(reading: _Reading, solution: Mapping[str, str], context: AnswerContex
             notes.append(f"{label} repeats text from another section; it counts once.")
     named = classes_named_in(solution.get("classes_and_relationships") or "")
     missing = sorted(n for n in named if n not in reading.code.classes)
-    if reading.code.classes and missing:
+    if reading.code.classes and missing and not hld:
         notes.append(f"Classes you name but your code does not define: {', '.join(missing[:6])}.")
-    if (solution.get("code") or "").strip() and not reading.code.parses:
+    if (solution.get("code") or "").strip() and not reading.code.parses and not hld:
         notes.append(f"The code does not parse as {context.language}; it is read as plain text.")
     return notes
 

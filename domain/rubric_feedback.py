@@ -10,6 +10,8 @@ from domain.rubric import STRONG_SECTION_SCORE, WEAK_SECTION_SCORE
 from domain.solution import section_label
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from domain.rubric import PointScore, RubricScore, SectionScore
 
 # Lists shown to the candidate stay short enough to read; the schema allows up to 12.
@@ -26,8 +28,9 @@ LEVELS: dict[str, Level] = {
 }
 
 
-def _label(section: str) -> str:
-    return section_label(section)
+def _labeller(question_type: str) -> Callable[[str], str]:
+    """Section names as the candidate saw them (an HLD question names its sections otherwise)."""
+    return lambda section: section_label(section, question_type)
 
 
 def _sentence(text: str) -> str:
@@ -50,7 +53,7 @@ def _section_comment(section: SectionScore) -> str:
     return " ".join(parts)[:600]
 
 
-def _cited(section: str, point: PointScore) -> str:
+def _cited(section: str, point: PointScore, _label: Callable[[str], str]) -> str:
     """A strength pointing at the candidate's own words, which occur in their submission."""
     quote = quote_of(point)
     where = _label(point.section or section)
@@ -64,13 +67,14 @@ def _points(score: RubricScore, where: str) -> list[tuple[SectionScore, PointSco
     return [(s, p) for s in score.sections for p in s.points if p.where == where]
 
 
-def verdict_from_rubric(score: RubricScore) -> Verdict:
+def verdict_from_rubric(score: RubricScore, question_type: str = "LLD") -> Verdict:
     """Strengths quote what the candidate wrote; weaknesses and next steps name what is missing
     (and where), and the gates' notes come first."""
+    _label = _labeller(question_type)
     covered, missing = _points(score, "section"), _points(score, "missing")
     misplaced = _points(score, "elsewhere")
     named = _points(score, "short") + _points(score, "term")
-    strengths = [_cited(s.section, p) for s, p in covered]
+    strengths = [_cited(s.section, p, _label) for s, p in covered]
     strong = [s for s in score.sections if s.score >= STRONG_SECTION_SCORE]
     if strong:
         names = ", ".join(_label(s.section).lower() for s in strong)
@@ -108,8 +112,9 @@ def verdict_from_rubric(score: RubricScore) -> Verdict:
     )
 
 
-def feedback_chunks(score: RubricScore, verdict: Verdict) -> list[str]:
+def feedback_chunks(score: RubricScore, verdict: Verdict, question_type: str = "LLD") -> list[str]:
     """The feedback prose, one chunk per paragraph, in the order it is streamed."""
+    _label = _labeller(question_type)
     chunks = [
         f"**Rubric evaluation: {score.score}/100.** This score comes from the offline rubric "
         "evaluator, which credits the question's key points where your answer states them.\n\n"

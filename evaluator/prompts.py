@@ -90,6 +90,7 @@ class EvaluationInput(msgspec.Struct, frozen=True):
             title=self.question_title,
             description=self.description,
             language=self.language,
+            question_type=self.question_type,
             bank=tuple(self.bank),
             generic_keywords=frozenset(self.generic_keywords),
         )

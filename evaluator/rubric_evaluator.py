@@ -29,8 +29,8 @@ class RubricEvaluator:
             evaluation.answer_context(),
             evaluation.answers(),
         )
-        verdict = verdict_from_rubric(score)
-        chunks = feedback_chunks(score, verdict)
+        verdict = verdict_from_rubric(score, evaluation.question_type)
+        chunks = feedback_chunks(score, verdict, evaluation.question_type)
         await stream_after(sink, chunks, shown)
         return Evaluated(verdict, "".join(chunks).strip())
 
