@@ -88,7 +88,7 @@ export function chat({ role, onAsk, onAnswer }) {
 
 function askForm(onAsk, budgetId) {
   const input = h("textarea", { rows: 2, maxlength: limits().text_chars, required: true, "aria-describedby": budgetId,
-    placeholder: "e.g. How many vehicles enter per hour at peak?" });
+    placeholder: "e.g. How many users, and how many requests at peak?" });
   const button = h("button", { type: "submit", class: "primary" }, "Ask");
   const status = h("p", { class: "form-status", role: "status" });
   const label = h("label", { for: newId("ask") }, "Ask a clarifying question");
