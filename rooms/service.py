@@ -217,7 +217,7 @@ class RoomService:
         if isinstance(command, FollowupAsk) and not command.text:
             command = await self._write_followup(session_id, command)
         room = await self._room(session_id)
-        rules = await self._rules(room.state.question_id)
+        rules = await self._rules_for(command, room.state.question_id)
         # Outside the room's lock: a model may take seconds, and the room's other commands
         # (the candidate's drafts) must not wait behind it.
         matches = await self._match(session_id, room.state, command, rules)
@@ -261,6 +261,17 @@ class RoomService:
         return replace(
             command, text=question.text, origin=question.origin, section=question.section
         )
+
+    async def _rules_for(self, command: Command, question_id: str) -> Sequence[ClarificationRule]:
+        """The rules, which only a clarifying question needs: any other command (a draft, a
+        join) goes on without them while Postgres cannot be read."""
+        try:
+            return await self._rules(question_id)
+        except Exception:
+            if isinstance(command, Clarify | ClarificationTimeout):
+                raise
+            log.warning("room rules unavailable; %s goes on without them", type(command).__name__)
+            return ()
 
     async def _match(
         self,

@@ -234,7 +234,12 @@ class RoomConnection:
         await self.ctx.hub.subscribe(subscriber)
         self.ctx.heartbeats.add(self)
         self.ctx.live.add(self)
-        await self._presence(arriving=True)
+        try:
+            await self._presence(arriving=True)
+        except Exception:  # presence is shown, not relied on: the room still works without it
+            log.warning(
+                "could not announce a socket's arrival in %s", self.session_id, exc_info=True
+            )
         try:
             await self._read_loop()
         finally:

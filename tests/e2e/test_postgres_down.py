@@ -4,6 +4,7 @@ everything works again once Postgres is back."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -18,7 +19,7 @@ import httpx
 import pytest
 
 from server.accounts.tokens import Principal, issue_access_token
-from server.operations.embedded import EmbeddedPostgres
+from server.operations.embedded import EmbeddedPostgres, EmbeddedValkey
 from server.settings import load_settings
 from tests.e2e.conftest import RoomClient
 from tests.e2e.test_room_e2e import bearer
@@ -36,11 +37,12 @@ class Outage:
     port: int
     token: str
 
-    def stop_postgres(self) -> None:
-        self.postgres.stop()
+    async def stop_postgres(self) -> None:
+        # In a thread: the test's own sockets keep being read while Postgres shuts down.
+        await asyncio.to_thread(self.postgres.stop)
 
-    def start_postgres(self) -> None:
-        self.postgres.start(port=self.port)
+    async def start_postgres(self) -> None:
+        await asyncio.to_thread(self.postgres.start, self.port)
 
 
 def _migrate(env: dict[str, str]) -> None:
@@ -85,9 +87,12 @@ def _candidate(database_url: str, settings_env: dict[str, str]) -> str:
 def outage(
     app_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory, artifacts: Path
 ) -> Iterator[Outage]:
-    postgres = EmbeddedPostgres(tmp_path_factory.mktemp("private-postgres"))
+    # A deployment of its own: its own Postgres (to stop) and its own Valkey, so the suite's
+    # other app processes, which share the suite's Redis, never touch its rooms.
+    data = tmp_path_factory.mktemp("private-servers")
+    postgres, valkey = EmbeddedPostgres(data), EmbeddedValkey(data)
     url = postgres.start()
-    env = {**app_env, "DATABASE_URL": url}
+    env = {**app_env, "DATABASE_URL": url, "REDIS_URL": valkey.start()}
     _migrate(env)
     token = _candidate(url, env)
     app = AppProcess(env=env).start(artifacts)
@@ -96,6 +101,7 @@ def outage(
     finally:
         app.stop()
         postgres.stop()
+        valkey.stop()
 
 
 async def test_with_postgres_down_answers_are_true_and_nothing_lies(
@@ -109,7 +115,7 @@ async def test_with_postgres_down_answers_are_true_and_nothing_lies(
         room = await open_room(base, sid, token)
         await room.wait_for(lambda frames: any(f["type"] == "snapshot" for f in frames))
 
-        outage.stop_postgres()
+        await outage.stop_postgres()
         # A draft lives in Redis: acknowledged, and archived once Postgres is back.
         draft = await room.command("draft", section="entities", text="Lot, Spot")
         assert draft["type"] == "ack", draft
@@ -129,7 +135,7 @@ async def test_with_postgres_down_answers_are_true_and_nothing_lies(
         code, _ = await refused.closed
         assert code == 4503 and refused.frames[0]["code"] == "unavailable"
 
-        outage.start_postgres()
+        await outage.start_postgres()
         view = (await http.get(f"/sessions/{sid}", headers=bearer(token))).json()
         assert view["phase"] == "clarifying", "the refused advance was never applied"
         assert view["draft"]["entities"] == "Lot, Spot"
