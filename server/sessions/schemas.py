@@ -225,7 +225,7 @@ def invite_view(row: dict[str, Any]) -> InviteView:
         accepted_by=[
             InviteAcceptance(
                 user_id=a["user_id"],
-                name=a["name"] or a["email"].split("@")[0],
+                name=public_name(a["user_id"], a["name"]),
                 role=a["role"],
                 joined_at=a["joined_at"],
             )

@@ -326,7 +326,6 @@ class SessionService:
             SessionObserver.role,
             SessionObserver.joined_at,
             SessionObserver.user_id.name.as_alias("name"),
-            SessionObserver.user_id.email.as_alias("email"),
         ).where(SessionObserver.invite_id.is_in([row["id"] for row in rows]))
         by_invite: dict[uuid.UUID, list[dict[str, Any]]] = {}
         for row in accepted:
